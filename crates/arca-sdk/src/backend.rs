@@ -1,0 +1,123 @@
+//! The trait every secrets engine and auth method implements, and what it is given at mount.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+use crate::framework::BoxFuture;
+use crate::storage::StorageView;
+use crate::{Request, Response, Result};
+
+/// Paths with special treatment in the core, relative to the mount. A trailing `*` makes an
+/// entry a prefix.
+#[derive(Debug, Clone, Default)]
+pub struct SpecialPaths {
+    /// Served without a token (login endpoints).
+    pub unauthenticated: Vec<String>,
+    /// Need `sudo` in addition to the operation's capability.
+    pub root: Vec<String>,
+}
+
+impl SpecialPaths {
+    pub fn matches(list: &[String], path: &str) -> bool {
+        list.iter().any(|p| match p.strip_suffix('*') {
+            Some(prefix) => path.starts_with(prefix),
+            None => p == path || p.strip_suffix('/') == Some(path),
+        })
+    }
+}
+
+/// What a backend may ask of the core. Engines depend only on this interface.
+pub trait SystemView: Send + Sync {
+    /// The mount's effective default lease TTL (mount tune, else system default).
+    fn default_lease_ttl(&self) -> Duration;
+    /// The mount's effective maximum lease TTL.
+    fn max_lease_ttl(&self) -> Duration;
+    /// The mount's options (`version` for KV, ...), as currently tuned.
+    fn mount_options(&self) -> HashMap<String, String>;
+    /// Whether the server runs with in-memory storage and no durability (dev mode).
+    fn is_dev(&self) -> bool {
+        false
+    }
+}
+
+/// Everything a backend gets when mounted.
+#[derive(Clone)]
+pub struct BackendContext {
+    /// The backend's own storage prefix inside the barrier.
+    pub storage: StorageView,
+    pub system: Arc<dyn SystemView>,
+    pub mount_type: String,
+    pub mount_uuid: String,
+    pub mount_accessor: String,
+    /// The options given at enable time (and changed by tune).
+    pub options: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// Mounted under `sys/mounts` at any path.
+    Secrets,
+    /// Mounted under `sys/auth` at `auth/<path>`.
+    Auth,
+}
+
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// Answers a request routed to this mount (path relative to the mount).
+    async fn handle(&self, req: &Request) -> Result<Option<Response>>;
+
+    /// Whether the target of a write exists, to tell `create` from `update` in ACL checks.
+    /// `None` when the backend does not distinguish.
+    async fn existence(&self, _req: &Request) -> Result<Option<bool>> {
+        Ok(None)
+    }
+
+    fn special_paths(&self) -> SpecialPaths {
+        SpecialPaths::default()
+    }
+
+    /// The OpenAPI path items of this backend, keyed by full path below `/v1/`.
+    fn openapi(&self, _mount_point: &str) -> Map<String, Value> {
+        Map::new()
+    }
+
+    /// Called once after the backend is mounted or the server unsealed; engines start
+    /// background work (auto-rotation, tidy) through `periodic` instead of their own tasks.
+    async fn initialize(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// How often the core should call `periodic`; `None` for never.
+    fn periodic_interval(&self) -> Option<Duration> {
+        None
+    }
+
+    async fn periodic(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Called when the mount is disabled or the server sealed.
+    async fn cleanup(&self) {}
+
+    /// Called after a tune changed the mount's options, so engines can react (KV upgrade).
+    async fn options_changed(&self, _options: &HashMap<String, String>) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Creates a backend of one type for a new mount.
+pub type Factory = Arc<dyn Fn(BackendContext) -> BoxFuture<'static, Result<Arc<dyn Backend>>> + Send + Sync>;
+
+/// A registered backend type.
+#[derive(Clone)]
+pub struct BackendType {
+    pub name: &'static str,
+    pub kind: BackendKind,
+    pub factory: Factory,
+    /// Version string reported in mount listings.
+    pub version: &'static str,
+}

@@ -1,0 +1,248 @@
+//! The token fields every auth method shares (`token_policies`, `token_ttl`, ...), declared
+//! once, with Vault's legacy aliases (`policies`, `ttl`, `max_ttl`, `period`, `bound_cidrs`).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::framework::{Field, FieldData, FieldType};
+use crate::{Auth, Error, Result};
+
+/// Token settings of a role or user, stored by the auth method.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TokenParams {
+    pub token_policies: Vec<String>,
+    pub token_ttl: u64,
+    pub token_max_ttl: u64,
+    pub token_period: u64,
+    pub token_explicit_max_ttl: u64,
+    pub token_num_uses: u64,
+    pub token_no_default_policy: bool,
+    pub token_bound_cidrs: Vec<String>,
+    /// "default", "service", "batch", "default-service" or "default-batch".
+    pub token_type: String,
+}
+
+fn field(name: &'static str, ty: FieldType, description: &'static str) -> Field {
+    Field {
+        name,
+        ty,
+        description,
+        default: None,
+        required: false,
+    }
+}
+
+/// The declarations to add to every role/user path of an auth method.
+pub fn token_fields() -> Vec<Field> {
+    vec![
+        field("token_policies", FieldType::CommaStringSlice, "Comma-separated list of policies"),
+        field("token_ttl", FieldType::Duration, "The initial ttl of the token to generate"),
+        field("token_max_ttl", FieldType::Duration, "The maximum lifetime of the generated token"),
+        field("token_period", FieldType::Duration, "If set, tokens created via this role will have no max lifetime; instead, their renewal period will be fixed to this value."),
+        field("token_explicit_max_ttl", FieldType::Duration, "If set, tokens created via this role carry an explicit maximum TTL."),
+        field("token_num_uses", FieldType::Int, "The maximum number of times a token may be used, a value of zero means unlimited"),
+        field("token_no_default_policy", FieldType::Bool, "If true, the 'default' policy will not automatically be added to generated tokens"),
+        field("token_bound_cidrs", FieldType::CommaStringSlice, "Comma separated string or JSON list of CIDR blocks. If set, specifies the blocks of IP addresses which are allowed to use the generated token."),
+        field("token_type", FieldType::String, "The type of token to generate, service or batch"),
+        field("policies", FieldType::CommaStringSlice, "Use \"token_policies\" instead. If this and \"token_policies\" are both specified, only \"token_policies\" will be used."),
+        field("ttl", FieldType::Duration, "Use \"token_ttl\" instead. If this and \"token_ttl\" are both specified, only \"token_ttl\" will be used."),
+        field("max_ttl", FieldType::Duration, "Use \"token_max_ttl\" instead. If this and \"token_max_ttl\" are both specified, only \"token_max_ttl\" will be used."),
+        field("period", FieldType::Duration, "Use \"token_period\" instead. If this and \"token_period\" are both specified, only \"token_period\" will be used."),
+        field("bound_cidrs", FieldType::CommaStringSlice, "Use \"token_bound_cidrs\" instead. If this and \"token_bound_cidrs\" are both specified, only \"token_bound_cidrs\" will be used."),
+    ]
+}
+
+impl TokenParams {
+    /// Applies the fields present in the request, leaving the others as they are (an
+    /// update). The `token_*` name wins over its legacy alias when both are given.
+    pub fn update_from(&mut self, d: &FieldData<'_>) -> Result<()> {
+        if let Some(p) = pick(d, "token_policies", "policies", FieldData::strings)? {
+            self.token_policies = normalize_policies(p);
+        }
+        if let Some(v) = pick(d, "token_ttl", "ttl", FieldData::duration)? {
+            self.token_ttl = v.as_secs();
+        }
+        if let Some(v) = pick(d, "token_max_ttl", "max_ttl", FieldData::duration)? {
+            self.token_max_ttl = v.as_secs();
+        }
+        if let Some(v) = pick(d, "token_period", "period", FieldData::duration)? {
+            self.token_period = v.as_secs();
+        }
+        if let Some(v) = pick(d, "token_bound_cidrs", "bound_cidrs", FieldData::strings)? {
+            for cidr in &v {
+                validate_cidr(cidr)?;
+            }
+            self.token_bound_cidrs = v;
+        }
+        if d.is_set("token_explicit_max_ttl") {
+            self.token_explicit_max_ttl = d.duration("token_explicit_max_ttl")?.unwrap_or_default().as_secs();
+        }
+        if d.is_set("token_num_uses") {
+            let n = d.int("token_num_uses")?.unwrap_or(0);
+            if n < 0 {
+                return Err(Error::invalid("token_num_uses cannot be negative"));
+            }
+            self.token_num_uses = n as u64;
+        }
+        if d.is_set("token_no_default_policy") {
+            self.token_no_default_policy = d.bool("token_no_default_policy")?.unwrap_or(false);
+        }
+        if d.is_set("token_type") {
+            let t = d.string("token_type")?;
+            match t.as_str() {
+                "" | "default" => self.token_type = "default-service".into(),
+                "service" | "batch" | "default-service" | "default-batch" => self.token_type = t,
+                other => return Err(Error::invalid(format!("invalid 'token_type' value {other:?}"))),
+            }
+        }
+        if self.token_max_ttl > 0 && self.token_ttl > self.token_max_ttl {
+            return Err(Error::invalid("'token_ttl' cannot be greater than 'token_max_ttl'"));
+        }
+        if self.token_type == "batch" && self.token_period > 0 {
+            return Err(Error::invalid("'token_type' cannot be 'batch' when set to generate periodic tokens"));
+        }
+        if self.token_type == "batch" && self.token_num_uses > 0 {
+            return Err(Error::invalid("'token_type' cannot be 'batch' when set to generate tokens with limited use count"));
+        }
+        Ok(())
+    }
+
+    /// Adds the fields as Vault shows them when a role is read.
+    pub fn write_response(&self, out: &mut Map<String, Value>) {
+        let token_type = if self.token_type.is_empty() { "default" } else { self.token_type.as_str() };
+        out.insert("token_policies".into(), json!(self.token_policies));
+        out.insert("token_ttl".into(), json!(self.token_ttl));
+        out.insert("token_max_ttl".into(), json!(self.token_max_ttl));
+        out.insert("token_period".into(), json!(self.token_period));
+        out.insert("token_explicit_max_ttl".into(), json!(self.token_explicit_max_ttl));
+        out.insert("token_num_uses".into(), json!(self.token_num_uses));
+        out.insert("token_no_default_policy".into(), json!(self.token_no_default_policy));
+        out.insert("token_bound_cidrs".into(), json!(self.token_bound_cidrs));
+        out.insert("token_type".into(), json!(token_type));
+    }
+
+    /// Fills the token settings of a login's `Auth` from this role.
+    pub fn populate_auth(&self, auth: &mut Auth) {
+        auth.policies = self.token_policies.clone();
+        auth.ttl = Duration::from_secs(self.token_ttl);
+        auth.max_ttl = Duration::from_secs(self.token_max_ttl);
+        auth.period = Duration::from_secs(self.token_period);
+        auth.explicit_max_ttl = Duration::from_secs(self.token_explicit_max_ttl);
+        auth.num_uses = self.token_num_uses;
+        auth.no_default_policy = self.token_no_default_policy;
+        auth.bound_cidrs = self.token_bound_cidrs.clone();
+        auth.token_type = match self.token_type.as_str() {
+            "batch" | "default-batch" => "batch".into(),
+            _ => "service".into(),
+        };
+        auth.renewable = true;
+    }
+}
+
+fn pick<'a, T>(
+    d: &FieldData<'a>,
+    name: &str,
+    legacy: &str,
+    get: impl Fn(&FieldData<'a>, &str) -> Result<Option<T>>,
+) -> Result<Option<T>> {
+    if d.is_set(name) {
+        return get(d, name);
+    }
+    if d.is_set(legacy) {
+        return get(d, legacy);
+    }
+    Ok(None)
+}
+
+/// Lowercases, trims, dedups and sorts policy names as Vault does.
+pub fn normalize_policies(policies: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = policies
+        .into_iter()
+        .map(|p| p.trim().to_lowercase())
+        .filter(|p| !p.is_empty())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Accepts `a.b.c.d/n`, a bare address, and IPv6 forms.
+pub fn validate_cidr(cidr: &str) -> Result<()> {
+    parse_cidr(cidr).map(drop)
+}
+
+/// Parses a CIDR block into its network address and prefix length.
+pub fn parse_cidr(cidr: &str) -> Result<(std::net::IpAddr, u8)> {
+    let bad = || Error::invalid(format!("invalid CIDR block {cidr:?}"));
+    let (addr, len) = match cidr.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (cidr, None),
+    };
+    let ip: std::net::IpAddr = addr.trim().parse().map_err(|_| bad())?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let len = match len {
+        Some(l) => l.trim().parse::<u8>().map_err(|_| bad())?,
+        None => max,
+    };
+    if len > max {
+        return Err(bad());
+    }
+    Ok((ip, len))
+}
+
+/// Whether `ip` lies inside `cidr` (which was validated when stored).
+pub fn cidr_contains(cidr: &str, ip: std::net::IpAddr) -> bool {
+    let Ok((net, len)) = parse_cidr(cidr) else {
+        return false;
+    };
+    match (net, ip) {
+        (std::net::IpAddr::V4(n), std::net::IpAddr::V4(i)) => {
+            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+            u32::from(n) & mask == u32::from(i) & mask
+        }
+        (std::net::IpAddr::V6(n), std::net::IpAddr::V6(i)) => {
+            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            u128::from(n) & mask == u128::from(i) & mask
+        }
+        (std::net::IpAddr::V6(n), std::net::IpAddr::V4(i)) => n
+            .to_ipv4_mapped()
+            .is_some_and(|_| cidr_contains(cidr, std::net::IpAddr::V6(i.to_ipv6_mapped()))),
+        (std::net::IpAddr::V4(_), std::net::IpAddr::V6(i)) => i
+            .to_ipv4_mapped()
+            .is_some_and(|v4| cidr_contains(cidr, std::net::IpAddr::V4(v4))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_matching() {
+        let cases = [
+            ("10.0.0.0/8", "10.1.2.3", true),
+            ("10.0.0.0/8", "11.1.2.3", false),
+            ("127.0.0.1", "127.0.0.1", true),
+            ("127.0.0.1/32", "127.0.0.2", false),
+            ("0.0.0.0/0", "8.8.8.8", true),
+            ("::1/128", "::1", true),
+            ("127.0.0.0/8", "::ffff:127.0.0.1", true),
+        ];
+        for (cidr, ip, want) in cases {
+            assert_eq!(cidr_contains(cidr, ip.parse().unwrap()), want, "{cidr} {ip}");
+        }
+        assert!(validate_cidr("10.0.0.0/33").is_err());
+        assert!(validate_cidr("nope").is_err());
+    }
+
+    #[test]
+    fn policies_are_normalized() {
+        assert_eq!(
+            normalize_policies(vec!["B".into(), " a ".into(), "b".into(), "".into()]),
+            vec!["a", "b"]
+        );
+    }
+}
