@@ -455,6 +455,30 @@ impl Acl {
         best.map(|(_, p, r)| (p, r))
     }
 
+    /// Whether any rule grants something inside `mount` ("secret/"), as Vault decides who
+    /// may see a mount in `sys/internal/ui/mounts`.
+    pub fn has_mount_access(&self, mount: &str) -> bool {
+        if self.root {
+            return true;
+        }
+        let grants = |r: &MergedRule| r.permissions.capabilities != 0 && r.permissions.capabilities & CAP_DENY == 0;
+        let mount_bare = mount.trim_end_matches('/');
+        self.exact
+            .iter()
+            .any(|(p, r)| (p.starts_with(mount) || p == mount_bare) && grants(r))
+            || self
+                .prefix
+                .iter()
+                .any(|(p, r)| (p.starts_with(mount) || mount.starts_with(p.as_str())) && grants(r))
+            || self.wildcard.iter().any(|w| {
+                grants(&w.rule)
+                    && mount_bare
+                        .split('/')
+                        .zip(w.segments.iter())
+                        .all(|(m, s)| s == "+" || s == m || (w.is_prefix && m.starts_with(s.as_str())))
+            })
+    }
+
     /// The capabilities a token has on `path` (`sys/capabilities`).
     pub fn capabilities(&self, path: &str) -> Vec<String> {
         if self.root {

@@ -15,7 +15,7 @@ pub use backend::{Backend, BackendContext, BackendKind, BackendType, Factory, Sp
 pub use error::{Error, Result};
 pub use framework::{BoxFuture, Field, FieldData, FieldType, Path, PathRouter};
 pub use request::{LeaseRequestInfo, Operation, Request, RequestAuth};
-pub use response::{Auth, RawResponse, Response, SecretLease};
+pub use response::{Auth, ExistingLease, RawResponse, Response, SecretLease};
 pub use storage::{Storage, StorageExt, StorageView, TxnOp};
 
 /// Current time as Unix seconds.

@@ -99,6 +99,9 @@ pub struct Request {
     /// Request body (or query parameters for reads and lists), parsed once.
     pub data: Map<String, Value>,
     pub auth: Option<RequestAuth>,
+    /// The raw client token. Set only for the core's own mounts (token store, system
+    /// backend), which must echo or act on it; engines get `auth.token_ref` instead.
+    pub client_token: String,
     pub remote_addr: Option<IpAddr>,
     /// Headers the mount allowed through (`passthrough_request_headers`), lowercase names.
     pub headers: HashMap<String, Vec<String>>,
@@ -120,6 +123,7 @@ impl Request {
             namespace: String::new(),
             data: Map::new(),
             auth: None,
+            client_token: String::new(),
             remote_addr: None,
             headers: HashMap::new(),
             lease: None,

@@ -16,6 +16,9 @@ pub struct SecretLease {
     pub renewable: bool,
     /// Backend-private data handed back on renew and revoke; never returned to clients.
     pub internal_data: Map<String, Value>,
+    /// The TTL is advice only (KV v1's `ttl` key): it is reported as `lease_duration` but no
+    /// lease is registered, as Vault does for KV.
+    pub advisory_only: bool,
 }
 
 /// A successful login: the core creates the token from this.
@@ -61,6 +64,19 @@ pub struct Response {
     pub force_wrap_ttl: Option<Duration>,
     /// Data keys that should not be HMAC'd in audit logs for this response.
     pub audit_non_hmac_keys: Vec<String>,
+    /// Lease fields of an existing lease (renewals through `sys/leases/renew`); only the
+    /// core's own system backend sets this. No new lease is registered.
+    pub existing_lease: Option<ExistingLease>,
+    /// The `auth` block of a token that already exists (created or renewed by the token
+    /// store itself); only the core's token backend sets this.
+    pub issued_auth: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExistingLease {
+    pub lease_id: String,
+    pub lease_duration: u64,
+    pub renewable: bool,
 }
 
 impl Response {
