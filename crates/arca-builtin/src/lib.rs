@@ -1,1 +1,11 @@
-//! placeholder
+//! Arca's built-in secrets engines and auth methods. Each engine is one module that depends
+//! only on `arca-sdk`; `backends()` is the catalogue the server registers.
+
+pub mod cubbyhole;
+
+use arca_sdk::BackendType;
+
+/// Every engine and auth method built into Arca.
+pub fn backends() -> Vec<BackendType> {
+    vec![cubbyhole::backend_type()]
+}

@@ -47,7 +47,7 @@ impl ClientRequest {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct WrapInfo {
     pub token: String,
     pub accessor: String,
@@ -59,7 +59,8 @@ pub struct WrapInfo {
 }
 
 /// The `auth` block of a response that created a token.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct AuthOutput {
     pub client_token: String,
     pub accessor: String,
@@ -91,6 +92,8 @@ pub struct ApiResponse {
     pub raw: Option<RawResponse>,
     /// The mount's type, for audit and the `mount_type` field.
     pub mount_type: String,
+    /// A status other than 200/204 chosen by the backend.
+    pub status: Option<u16>,
 }
 
 impl ApiResponse {
@@ -337,6 +340,7 @@ impl Core {
             return Ok(out);
         };
         out.warnings = std::mem::take(&mut resp.warnings);
+        out.status = resp.status;
         if let Some(raw) = resp.raw.take() {
             out.raw = Some(raw);
             return Ok(out);

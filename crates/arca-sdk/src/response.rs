@@ -60,6 +60,9 @@ pub struct Response {
     pub auth: Option<Auth>,
     pub warnings: Vec<String>,
     pub raw: Option<RawResponse>,
+    /// An HTTP status other than 200 for a normal envelope (KV v2 answers a deleted version
+    /// with 404 and its metadata, as Vault does).
+    pub status: Option<u16>,
     /// Backends that must always wrap their answer (AppRole pull mode) set this.
     pub force_wrap_ttl: Option<Duration>,
     /// Data keys that should not be HMAC'd in audit logs for this response.

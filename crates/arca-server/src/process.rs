@@ -1,0 +1,37 @@
+//! Process hardening done once at startup: lock memory so secrets never reach swap, and
+//! disable core dumps so they never reach disk.
+
+/// Locks all current and future memory unless disabled, and turns off core dumps. Fails
+/// (refusing to start) if locking is wanted but impossible, as Vault does.
+pub fn harden(disable_mlock: bool) -> Result<(), String> {
+    // SAFETY: plain syscalls with valid arguments; no memory is handed to the kernel.
+    unsafe {
+        let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        if libc::setrlimit(libc::RLIMIT_CORE, &no_core) != 0 {
+            tracing::warn!("could not disable core dumps (setrlimit RLIMIT_CORE)");
+        }
+        #[cfg(target_os = "linux")]
+        if libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 {
+            tracing::warn!("could not mark the process non-dumpable (prctl PR_SET_DUMPABLE)");
+        }
+    }
+    if disable_mlock {
+        return Ok(());
+    }
+    // SAFETY: mlockall takes only flags.
+    let rc = unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) };
+    if rc != 0 {
+        let err = std::io::Error::last_os_error();
+        return Err(format!(
+            "Failed to lock memory: {err}\n\n\
+             This usually means that the mlock syscall is not available.\n\
+             Arca uses mlock to prevent memory from being swapped to\n\
+             disk. This requires root privileges as well as a machine\n\
+             that supports mlock. Please enable mlock on your system or\n\
+             disable Arca from using it. To disable Arca from using it,\n\
+             set the `disable_mlock` configuration option in your configuration\n\
+             file."
+        ));
+    }
+    Ok(())
+}
