@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use arca_sdk::{
-    Backend, BackendContext, BackendKind, BackendType, Error, FieldData, Operation, Path, PathRouter, Request,
-    Response, Result, Storage, StorageView,
+    Backend, BackendContext, BackendKind, BackendType, Error, FieldData, Operation, Path,
+    PathRouter, Request, Response, Result, Storage, StorageView,
 };
 use async_trait::async_trait;
 use serde_json::{Map, Value};

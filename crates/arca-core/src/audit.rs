@@ -70,7 +70,9 @@ fn opt_bool(options: &HashMap<String, String>, key: &str, default: bool) -> Resu
         None => Ok(default),
         Some(v) if v == "true" || v == "1" => Ok(true),
         Some(v) if v == "false" || v == "0" || v.is_empty() => Ok(false),
-        Some(v) => Err(Error::invalid(format!("invalid value {v:?} for option {key:?}: expected a boolean"))),
+        Some(v) => Err(Error::invalid(format!(
+            "invalid value {v:?} for option {key:?}: expected a boolean"
+        ))),
     }
 }
 
@@ -93,13 +95,18 @@ impl AuditBroker {
     /// Opens a device and adds it. The salt is created once per device path and kept.
     pub async fn enable(&self, spec: DeviceSpec) -> Result<()> {
         if self.devices.load().iter().any(|d| d.spec.path == spec.path) {
-            return Err(Error::invalid(format!("path already in use: {}", spec.path)));
+            return Err(Error::invalid(format!(
+                "path already in use: {}",
+                spec.path
+            )));
         }
         let log_raw = opt_bool(&spec.options, "log_raw", false)?;
         let hmac_accessor = opt_bool(&spec.options, "hmac_accessor", true)?;
         if let Some(f) = spec.options.get("format") {
             if f != "json" {
-                return Err(Error::invalid(format!("unsupported 'format' {f:?}: only \"json\" is supported")));
+                return Err(Error::invalid(format!(
+                    "unsupported 'format' {f:?}: only \"json\" is supported"
+                )));
             }
         }
         let sink = open_device(&spec)?;
@@ -107,7 +114,9 @@ impl AuditBroker {
         let salt = match self.storage.get(&salt_key).await? {
             Some(s) => s,
             None => {
-                let fresh = crate::crypto::random_bytes(32).map_err(Error::internal)?.to_vec();
+                let fresh = crate::crypto::random_bytes(32)
+                    .map_err(Error::internal)?
+                    .to_vec();
                 self.storage.put(&salt_key, fresh.clone()).await?;
                 fresh
             }
@@ -195,7 +204,8 @@ impl AuditBroker {
                     d.healthy.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
                 Err(e) => {
-                    d.failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    d.failures
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     d.healthy.store(false, std::sync::atomic::Ordering::Relaxed);
                     if let Ok(mut last) = d.last_error.lock() {
                         *last = e.clone();
@@ -207,7 +217,9 @@ impl AuditBroker {
         if any_ok {
             Ok(())
         } else {
-            Err(Error::AuditFailed("audit: all audit devices failed to log the request".into()))
+            Err(Error::AuditFailed(
+                "audit: all audit devices failed to log the request".into(),
+            ))
         }
     }
 
@@ -219,13 +231,19 @@ impl AuditBroker {
     }
 
     pub async fn unpersist(&self, path: &str) -> Result<()> {
-        self.storage.delete(&format!("{AUDIT_PREFIX}{}", encode_path(path))).await
+        self.storage
+            .delete(&format!("{AUDIT_PREFIX}{}", encode_path(path)))
+            .await
     }
 
     pub async fn stored(&self) -> Result<Vec<DeviceSpec>> {
         let mut out = Vec::new();
         for key in self.storage.list(AUDIT_PREFIX).await? {
-            if let Some(spec) = self.storage.get_json::<DeviceSpec>(&format!("{AUDIT_PREFIX}{key}")).await? {
+            if let Some(spec) = self
+                .storage
+                .get_json::<DeviceSpec>(&format!("{AUDIT_PREFIX}{key}"))
+                .await?
+            {
                 out.push(spec);
             }
         }
@@ -238,7 +256,9 @@ fn encode_path(path: &str) -> String {
 }
 
 /// Writes to all devices concurrently, each bounded by its own timeout.
-async fn futures_join(writes: Vec<(Arc<Device>, Vec<u8>)>) -> Vec<(Arc<Device>, std::result::Result<(), String>)> {
+async fn futures_join(
+    writes: Vec<(Arc<Device>, Vec<u8>)>,
+) -> Vec<(Arc<Device>, std::result::Result<(), String>)> {
     let mut handles = Vec::with_capacity(writes.len());
     for (d, line) in writes {
         let sink = d.sink.clone();
@@ -552,12 +572,20 @@ impl Core {
             active.audit.enable(spec).await?;
         }
         for spec in active.audit.stored().await? {
-            if active.audit.devices().iter().any(|d| d.spec.path == spec.path) {
+            if active
+                .audit
+                .devices()
+                .iter()
+                .any(|d| d.spec.path == spec.path)
+            {
                 continue;
             }
             if let Err(e) = active.audit.enable(spec.clone()).await {
                 // A device that cannot open must not silently disappear: refuse to serve.
-                return Err(Error::internal(format!("failed to set up audit device {:?}: {e}", spec.path)));
+                return Err(Error::internal(format!(
+                    "failed to set up audit device {:?}: {e}",
+                    spec.path
+                )));
             }
         }
         Ok(())

@@ -32,15 +32,25 @@ pub fn open_device(spec: &DeviceSpec) -> Result<Arc<dyn AuditSink>> {
         "file" => FileSink::open(&spec.options),
         "syslog" => SyslogSink::open(&spec.options),
         "socket" => SocketSink::open(&spec.options),
-        other => Err(Error::invalid(format!("unknown audit backend type: {other:?}"))),
+        other => Err(Error::invalid(format!(
+            "unknown audit backend type: {other:?}"
+        ))),
     }
 }
 
 fn known_options(options: &HashMap<String, String>, allowed: &[&str]) -> Result<()> {
-    const COMMON: [&str; 5] = ["log_raw", "hmac_accessor", "prefix", "format", "elide_list_responses"];
+    const COMMON: [&str; 5] = [
+        "log_raw",
+        "hmac_accessor",
+        "prefix",
+        "format",
+        "elide_list_responses",
+    ];
     for key in options.keys() {
         if !allowed.contains(&key.as_str()) && !COMMON.contains(&key.as_str()) {
-            return Err(Error::invalid(format!("unknown audit device option {key:?}")));
+            return Err(Error::invalid(format!(
+                "unknown audit device option {key:?}"
+            )));
         }
     }
     Ok(())
@@ -79,12 +89,15 @@ impl FileSink {
             .ok_or_else(|| Error::invalid("file_path is required"))?;
         let mode = match options.get("mode") {
             None => 0o600,
-            Some(m) => u32::from_str_radix(m, 8).map_err(|_| Error::invalid(format!("invalid file mode {m:?}: expected octal")))?,
+            Some(m) => u32::from_str_radix(m, 8)
+                .map_err(|_| Error::invalid(format!("invalid file mode {m:?}: expected octal")))?,
         };
         // An audit log is data, never a program: refuse executable modes outright
         // (CVE-2025-6000 turned an API-created device into code execution).
         if mode & 0o111 != 0 {
-            return Err(Error::invalid(format!("file mode {mode:o} is executable; audit files may not be executable")));
+            return Err(Error::invalid(format!(
+                "file mode {mode:o} is executable; audit files may not be executable"
+            )));
         }
         let target = match path.as_str() {
             "stdout" => FileTarget::Stdout,
@@ -92,7 +105,9 @@ impl FileSink {
             p => {
                 let pb = PathBuf::from(p);
                 if !pb.is_absolute() {
-                    return Err(Error::invalid("file_path must be an absolute path, \"stdout\" or \"discard\""));
+                    return Err(Error::invalid(
+                        "file_path must be an absolute path, \"stdout\" or \"discard\"",
+                    ));
                 }
                 FileTarget::Path(pb)
             }
@@ -131,16 +146,20 @@ impl AuditSink for FileSink {
     async fn write(&self, line: Vec<u8>) -> std::result::Result<(), String> {
         match &self.target {
             FileTarget::Discard => Ok(()),
-            FileTarget::Stdout => bounded(DEFAULT_TIMEOUT, move || {
-                let mut out = std::io::stdout().lock();
-                out.write_all(&line).map_err(|e| e.to_string())?;
-                out.flush().map_err(|e| e.to_string())
-            })
-            .await,
+            FileTarget::Stdout => {
+                bounded(DEFAULT_TIMEOUT, move || {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(&line).map_err(|e| e.to_string())?;
+                    out.flush().map_err(|e| e.to_string())
+                })
+                .await
+            }
             FileTarget::Path(_) => {
                 let file = self.file.clone();
                 bounded(DEFAULT_TIMEOUT, move || {
-                    let mut guard = file.lock().map_err(|_| "audit file lock poisoned".to_string())?;
+                    let mut guard = file
+                        .lock()
+                        .map_err(|_| "audit file lock poisoned".to_string())?;
                     let f = guard.as_mut().ok_or("audit file is closed")?;
                     f.write_all(&line).map_err(|e| format!("write failed: {e}"))
                 })
@@ -152,7 +171,10 @@ impl AuditSink for FileSink {
     fn reopen(&self) -> std::result::Result<(), String> {
         if let FileTarget::Path(p) = &self.target {
             let fresh = Self::open_file(p, self.mode)?;
-            let mut guard = self.file.lock().map_err(|_| "audit file lock poisoned".to_string())?;
+            let mut guard = self
+                .file
+                .lock()
+                .map_err(|_| "audit file lock poisoned".to_string())?;
             *guard = Some(fresh);
         }
         Ok(())
@@ -175,7 +197,10 @@ struct SyslogSink {
 impl SyslogSink {
     fn open(options: &HashMap<String, String>) -> Result<Arc<dyn AuditSink>> {
         known_options(options, &["facility", "tag", "socket_path"])?;
-        let facility_name = options.get("facility").map(String::as_str).unwrap_or("AUTH");
+        let facility_name = options
+            .get("facility")
+            .map(String::as_str)
+            .unwrap_or("AUTH");
         let facility = match facility_name.to_ascii_uppercase().as_str() {
             "KERN" => 0,
             "USER" => 1,
@@ -205,7 +230,10 @@ impl SyslogSink {
             .unwrap_or_else(|| PathBuf::from("/dev/log"));
         Ok(Arc::new(SyslogSink {
             facility,
-            tag: options.get("tag").cloned().unwrap_or_else(|| "vault".into()),
+            tag: options
+                .get("tag")
+                .cloned()
+                .unwrap_or_else(|| "vault".into()),
             socket_path,
         }))
     }
@@ -216,12 +244,19 @@ impl AuditSink for SyslogSink {
     async fn write(&self, line: Vec<u8>) -> std::result::Result<(), String> {
         // Severity "info" (6).
         let pri = self.facility * 8 + 6;
-        let mut msg = format!("<{pri}>{} {}[{}]: ", syslog_timestamp(), self.tag, std::process::id()).into_bytes();
+        let mut msg = format!(
+            "<{pri}>{} {}[{}]: ",
+            syslog_timestamp(),
+            self.tag,
+            std::process::id()
+        )
+        .into_bytes();
         msg.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(&line));
         let path = self.socket_path.clone();
         bounded(DEFAULT_TIMEOUT, move || {
             let sock = std::os::unix::net::UnixDatagram::unbound().map_err(|e| e.to_string())?;
-            sock.set_write_timeout(Some(DEFAULT_TIMEOUT)).map_err(|e| e.to_string())?;
+            sock.set_write_timeout(Some(DEFAULT_TIMEOUT))
+                .map_err(|e| e.to_string())?;
             sock.send_to(&msg, &path)
                 .map(drop)
                 .map_err(|e| format!("syslog write to {} failed: {e}", path.display()))
@@ -233,10 +268,17 @@ impl AuditSink for SyslogSink {
 fn syslog_timestamp() -> String {
     // RFC 3164 uses local "Mmm dd hh:mm:ss"; servers run in UTC.
     let now = crate::time::rfc3339_now();
-    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let m: usize = now.get(5..7).and_then(|s| s.parse().ok()).unwrap_or(1);
     let d: u32 = now.get(8..10).and_then(|s| s.parse().ok()).unwrap_or(1);
-    format!("{} {:>2} {}", months[m.saturating_sub(1).min(11)], d, now.get(11..19).unwrap_or("00:00:00"))
+    format!(
+        "{} {:>2} {}",
+        months[m.saturating_sub(1).min(11)],
+        d,
+        now.get(11..19).unwrap_or("00:00:00")
+    )
 }
 
 enum SocketKind {
@@ -266,11 +308,19 @@ impl SocketSink {
             .get("address")
             .cloned()
             .ok_or_else(|| Error::invalid("address is required"))?;
-        let kind = match options.get("socket_type").map(String::as_str).unwrap_or("tcp") {
+        let kind = match options
+            .get("socket_type")
+            .map(String::as_str)
+            .unwrap_or("tcp")
+        {
             "tcp" => SocketKind::Tcp,
             "udp" => SocketKind::Udp,
             "unix" => SocketKind::Unix,
-            other => return Err(Error::invalid(format!("invalid socket_type {other:?}: expected tcp, udp or unix"))),
+            other => {
+                return Err(Error::invalid(format!(
+                    "invalid socket_type {other:?}: expected tcp, udp or unix"
+                )))
+            }
         };
         let timeout = match options.get("write_timeout") {
             None => DEFAULT_TIMEOUT,
@@ -279,8 +329,13 @@ impl SocketSink {
         if timeout.is_zero() {
             return Err(Error::invalid("write_timeout must be greater than zero"));
         }
-        if !matches!(kind, SocketKind::Unix) && address.parse::<std::net::SocketAddr>().is_err() && !address.contains(':') {
-            return Err(Error::invalid(format!("invalid socket address {address:?}: expected host:port")));
+        if !matches!(kind, SocketKind::Unix)
+            && address.parse::<std::net::SocketAddr>().is_err()
+            && !address.contains(':')
+        {
+            return Err(Error::invalid(format!(
+                "invalid socket address {address:?}: expected host:port"
+            )));
         }
         Ok(Arc::new(SocketSink {
             address,
@@ -293,10 +348,18 @@ impl SocketSink {
     async fn connect(&self) -> std::result::Result<SocketConn, String> {
         let addr = self.address.clone();
         match self.kind {
-            SocketKind::Tcp => tokio::net::TcpStream::connect(addr).await.map(SocketConn::Tcp).map_err(|e| e.to_string()),
-            SocketKind::Unix => tokio::net::UnixStream::connect(addr).await.map(SocketConn::Unix).map_err(|e| e.to_string()),
+            SocketKind::Tcp => tokio::net::TcpStream::connect(addr)
+                .await
+                .map(SocketConn::Tcp)
+                .map_err(|e| e.to_string()),
+            SocketKind::Unix => tokio::net::UnixStream::connect(addr)
+                .await
+                .map(SocketConn::Unix)
+                .map_err(|e| e.to_string()),
             SocketKind::Udp => {
-                let sock = tokio::net::UdpSocket::bind("0.0.0.0:0").await.map_err(|e| e.to_string())?;
+                let sock = tokio::net::UdpSocket::bind("0.0.0.0:0")
+                    .await
+                    .map_err(|e| e.to_string())?;
                 sock.connect(addr).await.map_err(|e| e.to_string())?;
                 Ok(SocketConn::Udp(sock))
             }
@@ -332,7 +395,10 @@ impl AuditSink for SocketSink {
                 if let Ok(mut g) = self.conn.try_lock() {
                     *g = None;
                 }
-                Err(format!("socket {}: write timed out after {:?}", self.address, self.timeout))
+                Err(format!(
+                    "socket {}: write timed out after {:?}",
+                    self.address, self.timeout
+                ))
             }
         }
     }

@@ -153,7 +153,11 @@ impl Barrier {
 
     /// Opens the keyring with the root key.
     pub async fn unseal(&self, root_key: &[u8]) -> Result<(), BarrierError> {
-        let sealed = self.physical.get(KEYRING_PATH).await?.ok_or(BarrierError::NoKeyring)?;
+        let sealed = self
+            .physical
+            .get(KEYRING_PATH)
+            .await?
+            .ok_or(BarrierError::NoKeyring)?;
         let cipher = AeadKey::new(root_key)?;
         let plain = Zeroizing::new(
             cipher
@@ -185,7 +189,8 @@ impl Barrier {
     }
 
     fn install(&self, keyring: Keyring, root_key: &[u8]) {
-        self.root_key.store(Some(Arc::new(Zeroizing::new(root_key.to_vec()))));
+        self.root_key
+            .store(Some(Arc::new(Zeroizing::new(root_key.to_vec()))));
         self.keyring.store(Some(Arc::new(keyring)));
     }
 
@@ -235,7 +240,11 @@ impl Barrier {
         Ok(Zeroizing::new(root.to_vec()))
     }
 
-    async fn persist_keyring(&self, keyring: &Keyring, root_key: &[u8]) -> Result<(), BarrierError> {
+    async fn persist_keyring(
+        &self,
+        keyring: &Keyring,
+        root_key: &[u8],
+    ) -> Result<(), BarrierError> {
         let stored = StoredKeyring {
             active_term: keyring.active,
             keys: keyring
@@ -266,8 +275,11 @@ impl Barrier {
         let mut out = Vec::with_capacity(5 + 12 + plaintext.len() + 16);
         out.push(VALUE_VERSION);
         out.extend_from_slice(&active.term.to_be_bytes());
-        active.cipher.seal_into(key.as_bytes(), plaintext, &mut out)?;
-        self.encryptions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        active
+            .cipher
+            .seal_into(key.as_bytes(), plaintext, &mut out)?;
+        self.encryptions
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(out)
     }
 
@@ -275,7 +287,10 @@ impl Barrier {
         let keyring = self.keyring.load();
         let keyring = keyring.as_ref().ok_or(BarrierError::Sealed)?;
         if sealed.len() < 5 || sealed[0] != VALUE_VERSION {
-            return Err(BarrierError::Decrypt(key.to_string(), CryptoError::Truncated));
+            return Err(BarrierError::Decrypt(
+                key.to_string(),
+                CryptoError::Truncated,
+            ));
         }
         let term = u32::from_be_bytes([sealed[1], sealed[2], sealed[3], sealed[4]]);
         let tk = keyring
@@ -311,7 +326,10 @@ impl Storage for Barrier {
 
     async fn put(&self, key: &str, value: Vec<u8>) -> Result<()> {
         let sealed = self.encrypt(key, &value)?;
-        self.physical.put(key, sealed).await.map_err(BarrierError::from)?;
+        self.physical
+            .put(key, sealed)
+            .await
+            .map_err(BarrierError::from)?;
         Ok(())
     }
 
@@ -322,7 +340,10 @@ impl Storage for Barrier {
         if key.starts_with(SEAL_PREFIX) {
             return Err(BarrierError::Reserved(key.to_string()).into());
         }
-        self.physical.delete(key).await.map_err(BarrierError::from)?;
+        self.physical
+            .delete(key)
+            .await
+            .map_err(BarrierError::from)?;
         Ok(())
     }
 
@@ -380,8 +401,14 @@ mod tests {
     #[tokio::test]
     async fn stores_only_ciphertext() {
         let (physical, barrier) = barrier().await;
-        barrier.put("a/b", b"very-secret-value".to_vec()).await.unwrap();
-        assert_eq!(barrier.get("a/b").await.unwrap().unwrap(), b"very-secret-value");
+        barrier
+            .put("a/b", b"very-secret-value".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(
+            barrier.get("a/b").await.unwrap().unwrap(),
+            b"very-secret-value"
+        );
         for (_, v) in physical.snapshot() {
             assert!(!v.windows(17).any(|w| w == b"very-secret-value"));
         }
@@ -405,7 +432,10 @@ mod tests {
         barrier.put("new", b"2".to_vec()).await.unwrap();
         barrier.seal();
         assert!(matches!(barrier.get("old").await, Err(Error::Sealed)));
-        assert!(matches!(barrier.unseal(&[1u8; 32]).await, Err(BarrierError::WrongRootKey)));
+        assert!(matches!(
+            barrier.unseal(&[1u8; 32]).await,
+            Err(BarrierError::WrongRootKey)
+        ));
         barrier.unseal(&[9u8; 32]).await.unwrap();
         assert_eq!(barrier.get("old").await.unwrap().unwrap(), b"1");
         assert_eq!(barrier.get("new").await.unwrap().unwrap(), b"2");
@@ -417,6 +447,10 @@ mod tests {
         let (_physical, barrier) = barrier().await;
         assert!(barrier.put("seal/keyring", b"x".to_vec()).await.is_err());
         assert!(barrier.delete("seal/keyring").await.is_err());
-        assert!(!barrier.list_page("", "", 0).await.unwrap().contains(&"seal/".to_string()));
+        assert!(!barrier
+            .list_page("", "", 0)
+            .await
+            .unwrap()
+            .contains(&"seal/".to_string()));
     }
 }

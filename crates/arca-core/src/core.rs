@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
 use arca_sdk::{
-    Backend, BackendContext, BackendKind, BackendType, Error, Result, SpecialPaths, Storage, StorageExt,
-    StorageView,
+    Backend, BackendContext, BackendKind, BackendType, Error, Result, SpecialPaths, Storage,
+    StorageExt, StorageView,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
@@ -20,7 +20,9 @@ use zeroize::Zeroizing;
 use crate::barrier::Barrier;
 use crate::crypto::{random_base62, random_key, random_uuid};
 use crate::lease::LeaseStore;
-use crate::mounts::{load_table, MountConfig, MountEntry, MountHandle, MountTable, RouteEntry, Router};
+use crate::mounts::{
+    load_table, MountConfig, MountEntry, MountHandle, MountTable, RouteEntry, Router,
+};
 use crate::physical::Physical;
 use crate::policy_store::PolicyStore;
 use crate::seal::{self, SealConfig, SealError, ShareCollector};
@@ -135,8 +137,15 @@ pub struct SealStatus {
 const CLUSTER_INFO_PATH: &str = "core/cluster";
 
 impl Core {
-    pub fn new(physical: Arc<dyn Physical>, config: CoreConfig, backends: Vec<BackendType>) -> Arc<Core> {
-        let registry = backends.into_iter().map(|b| (b.name.to_string(), b)).collect();
+    pub fn new(
+        physical: Arc<dyn Physical>,
+        config: CoreConfig,
+        backends: Vec<BackendType>,
+    ) -> Arc<Core> {
+        let registry = backends
+            .into_iter()
+            .map(|b| (b.name.to_string(), b))
+            .collect();
         Arc::new_cyclic(|weak| Core {
             config,
             barrier: Arc::new(Barrier::new(physical.clone())),
@@ -184,7 +193,10 @@ impl Core {
         if self.initialized.load(Ordering::Acquire) {
             return Ok(true);
         }
-        let init = SealConfig::load(&*self.physical).await.map_err(seal_err)?.is_some();
+        let init = SealConfig::load(&*self.physical)
+            .await
+            .map_err(seal_err)?
+            .is_some();
         if init {
             self.initialized.store(true, Ordering::Release);
         }
@@ -204,7 +216,10 @@ impl Core {
             None => None,
         };
         Ok(SealStatus {
-            seal_type: config.as_ref().map(|c| c.seal_type.clone()).unwrap_or_else(|| "shamir".into()),
+            seal_type: config
+                .as_ref()
+                .map(|c| c.seal_type.clone())
+                .unwrap_or_else(|| "shamir".into()),
             initialized: config.is_some(),
             sealed: active.is_none(),
             t: config.as_ref().map(|c| c.secret_threshold).unwrap_or(0),
@@ -228,7 +243,8 @@ impl Core {
         if self.is_initialized().await? {
             return Err(Error::invalid("Vault is already initialized"));
         }
-        let config = SealConfig::shamir(shares, threshold).map_err(|e| Error::invalid(e.to_string()))?;
+        let config =
+            SealConfig::shamir(shares, threshold).map_err(|e| Error::invalid(e.to_string()))?;
         let root_key = random_key().map_err(Error::internal)?;
         let unseal_key = random_key().map_err(Error::internal)?;
         self.barrier.initialize(&root_key[..]).await?;
@@ -237,7 +253,10 @@ impl Core {
             .map_err(seal_err)?;
         let cluster = ClusterInfo {
             name: if self.config.cluster_name.is_empty() {
-                format!("vault-cluster-{}", &random_uuid().map_err(Error::internal)?[..8])
+                format!(
+                    "vault-cluster-{}",
+                    &random_uuid().map_err(Error::internal)?[..8]
+                )
             } else {
                 self.config.cluster_name.clone()
             },
@@ -277,7 +296,9 @@ impl Core {
             if ops.unseal.nonce.is_empty() {
                 ops.unseal = ShareCollector::new(random_uuid().map_err(Error::internal)?);
             }
-            ops.unseal.add(key).map_err(|e| Error::invalid(e.to_string()))?;
+            ops.unseal
+                .add(key)
+                .map_err(|e| Error::invalid(e.to_string()))?;
             if ops.unseal.progress() < config.secret_threshold {
                 None
             } else {
@@ -434,14 +455,22 @@ impl Core {
             entry.accessor = format!(
                 "{prefix}{}_{}",
                 entry.backend_type.replace('-', "_"),
-                &hex::encode(crate::crypto::random_bytes(4).map_err(Error::internal)?.as_slice())
+                &hex::encode(
+                    crate::crypto::random_bytes(4)
+                        .map_err(Error::internal)?
+                        .as_slice()
+                )
             );
         }
         Ok(entry)
     }
 
     /// Creates the backend for a mount entry and its route.
-    pub(crate) async fn instantiate(&self, active: &Arc<Active>, entry: MountEntry) -> Result<Arc<RouteEntry>> {
+    pub(crate) async fn instantiate(
+        &self,
+        active: &Arc<Active>,
+        entry: MountEntry,
+    ) -> Result<Arc<RouteEntry>> {
         let route = entry.route_path();
         let handle = Arc::new(MountHandle {
             entry: arc_swap::ArcSwap::from_pointee(entry.clone()),
@@ -450,19 +479,24 @@ impl Core {
             dev: self.config.dev,
         });
         let backend: Arc<dyn Backend> = match (entry.table, entry.backend_type.as_str()) {
-            (MountTable::Secrets, "system") => Arc::new(crate::system::SystemBackend::new(self.self_ref.clone())),
-            (MountTable::Auth, "token") => Arc::new(crate::token_backend::TokenBackend::new(self.self_ref.clone())),
+            (MountTable::Secrets, "system") => {
+                Arc::new(crate::system::SystemBackend::new(self.self_ref.clone()))
+            }
+            (MountTable::Auth, "token") => Arc::new(crate::token_backend::TokenBackend::new(
+                self.self_ref.clone(),
+            )),
             (table, ty) => {
-                let bt = self
-                    .registry
-                    .get(ty)
-                    .ok_or_else(|| Error::invalid(format!("plugin not found in the catalog: {ty}")))?;
+                let bt = self.registry.get(ty).ok_or_else(|| {
+                    Error::invalid(format!("plugin not found in the catalog: {ty}"))
+                })?;
                 let expected = match table {
                     MountTable::Secrets => BackendKind::Secrets,
                     MountTable::Auth => BackendKind::Auth,
                 };
                 if bt.kind != expected {
-                    return Err(Error::invalid(format!("plugin not found in the catalog: {ty}")));
+                    return Err(Error::invalid(format!(
+                        "plugin not found in the catalog: {ty}"
+                    )));
                 }
                 let ctx = BackendContext {
                     storage: StorageView::new(self.barrier_storage(), entry.view_prefix()),
@@ -492,7 +526,9 @@ impl Core {
         if p.is_empty() {
             return Err(Error::invalid("mount path cannot be empty"));
         }
-        if p.split('/').any(|s| s.is_empty() || s == "." || s == "..") || p.contains(['\0', '*', '+', '%']) {
+        if p.split('/').any(|s| s.is_empty() || s == "." || s == "..")
+            || p.contains(['\0', '*', '+', '%'])
+        {
             return Err(Error::invalid(format!("invalid mount path {path:?}")));
         }
         Ok(format!("{p}/"))
@@ -512,11 +548,19 @@ impl Core {
                     )));
                 }
             }
-            if matches!(entry.backend_type.as_str(), "system" | "cubbyhole" | "identity" | "token") {
-                return Err(Error::invalid(format!("cannot mount more than one instance of '{}'", entry.backend_type)));
+            if matches!(
+                entry.backend_type.as_str(),
+                "system" | "cubbyhole" | "identity" | "token"
+            ) {
+                return Err(Error::invalid(format!(
+                    "cannot mount more than one instance of '{}'",
+                    entry.backend_type
+                )));
             }
         } else if entry.backend_type == "token" {
-            return Err(Error::invalid("token credential backend cannot be instantiated"));
+            return Err(Error::invalid(
+                "token credential backend cannot be instantiated",
+            ));
         }
         let route = entry.route_path();
         if let Some(existing) = active.router.conflicts(&route) {
@@ -527,7 +571,10 @@ impl Core {
             }));
         }
         if self.registry.get(&entry.backend_type).is_none() {
-            return Err(Error::invalid(format!("plugin not found in the catalog: {}", entry.backend_type)));
+            return Err(Error::invalid(format!(
+                "plugin not found in the catalog: {}",
+                entry.backend_type
+            )));
         }
         let entry = self.complete_entry(entry)?;
         let route_entry = self.instantiate(&active, entry.clone()).await?;
@@ -546,7 +593,10 @@ impl Core {
             return Ok(());
         };
         let entry = route_entry.entry();
-        if matches!(entry.backend_type.as_str(), "system" | "cubbyhole" | "token" | "identity") {
+        if matches!(
+            entry.backend_type.as_str(),
+            "system" | "cubbyhole" | "token" | "identity"
+        ) {
             return Err(Error::invalid(format!("cannot unmount {route:?}")));
         }
         self.revoke_prefix(route, true).await?;
@@ -555,7 +605,9 @@ impl Core {
         }
         active.router.remove(route);
         route_entry.backend.cleanup().await;
-        self.barrier_storage().delete_prefix(&entry.view_prefix()).await?;
+        self.barrier_storage()
+            .delete_prefix(&entry.view_prefix())
+            .await?;
         self.barrier.delete(&entry.storage_key()).await?;
         tracing::info!(path = %route, "core: successfully unmounted");
         Ok(())
@@ -579,10 +631,14 @@ impl Core {
         if entry.config.max_lease_ttl != 0
             && entry.config.default_lease_ttl > entry.config.max_lease_ttl
         {
-            return Err(Error::invalid("default lease TTL cannot be greater than maximum lease TTL"));
+            return Err(Error::invalid(
+                "default lease TTL cannot be greater than maximum lease TTL",
+            ));
         }
         if Duration::from_secs(entry.config.max_lease_ttl) > self.config.max_lease_ttl {
-            return Err(Error::invalid("max lease TTL cannot be greater than the system maximum"));
+            return Err(Error::invalid(
+                "max lease TTL cannot be greater than the system maximum",
+            ));
         }
         if entry.options != old_options {
             route_entry.backend.options_changed(&entry.options).await?;
@@ -601,7 +657,10 @@ impl Core {
             .get(from)
             .ok_or_else(|| Error::invalid(format!("no matching mount at {from:?}")))?;
         let mut entry = (*route_entry.entry()).clone();
-        if matches!(entry.backend_type.as_str(), "system" | "cubbyhole" | "token" | "identity") {
+        if matches!(
+            entry.backend_type.as_str(),
+            "system" | "cubbyhole" | "token" | "identity"
+        ) {
             return Err(Error::invalid(format!("cannot remount {from:?}")));
         }
         let (table, path) = match to.strip_prefix("auth/") {
@@ -609,20 +668,26 @@ impl Core {
             None => (MountTable::Secrets, to),
         };
         if table != entry.table {
-            return Err(Error::invalid("cannot move a mount between the secrets and auth tables"));
+            return Err(Error::invalid(
+                "cannot move a mount between the secrets and auth tables",
+            ));
         }
         entry.path = Self::normalize_mount_path(path)?;
         let new_route = entry.route_path();
         if table == MountTable::Secrets {
             for reserved in ["sys/", "auth/", "cubbyhole/", "identity/"] {
                 if new_route.starts_with(reserved) {
-                    return Err(Error::invalid(format!("cannot remount to destination {new_route:?}: reserved path")));
+                    return Err(Error::invalid(format!(
+                        "cannot remount to destination {new_route:?}: reserved path"
+                    )));
                 }
             }
         }
         if let Some(existing) = active.router.conflicts(&new_route) {
             if existing != from {
-                return Err(Error::invalid(format!("path already in use at {existing:?}")));
+                return Err(Error::invalid(format!(
+                    "path already in use at {existing:?}"
+                )));
             }
         }
         self.barrier.put_json(&entry.storage_key(), &entry).await?;

@@ -52,7 +52,9 @@ pub fn random_uuid() -> Result<String, CryptoError> {
     let b = random_bytes(16)?;
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&b);
-    Ok(uuid::Builder::from_random_bytes(bytes).into_uuid().to_string())
+    Ok(uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string())
 }
 
 /// AES-256-GCM with a fresh random nonce per message; output is `nonce || ciphertext || tag`.
@@ -70,7 +72,12 @@ impl AeadKey {
     }
 
     /// Appends `nonce || ciphertext || tag` to `out`.
-    pub fn seal_into(&self, aad: &[u8], plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), CryptoError> {
+    pub fn seal_into(
+        &self,
+        aad: &[u8],
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), CryptoError> {
         let mut buf = Vec::with_capacity(plaintext.len() + 16);
         buf.extend_from_slice(plaintext);
         let nonce = self
@@ -147,7 +154,10 @@ mod tests {
         let key = AeadKey::new(&[7u8; 32]).unwrap();
         let sealed = key.seal(b"path/a", b"secret").unwrap();
         assert_eq!(key.open(b"path/a", &sealed).unwrap(), b"secret");
-        assert!(matches!(key.open(b"path/b", &sealed), Err(CryptoError::Authentication)));
+        assert!(matches!(
+            key.open(b"path/b", &sealed),
+            Err(CryptoError::Authentication)
+        ));
         let mut tampered = sealed.clone();
         *tampered.last_mut().unwrap() ^= 1;
         assert!(key.open(b"path/a", &tampered).is_err());

@@ -49,7 +49,11 @@ impl Core {
                 random_base62(24).map_err(Error::internal)?
             ),
             kind: LeaseKind::Secret,
-            token_hash: caller.entry.as_ref().map(|e| e.hash.clone()).unwrap_or_default(),
+            token_hash: caller
+                .entry
+                .as_ref()
+                .map(|e| e.hash.clone())
+                .unwrap_or_default(),
             path,
             mount_accessor: req.mount_accessor.clone(),
             internal_data: secret.internal_data.clone(),
@@ -121,7 +125,11 @@ impl Core {
             }
             None => (increment, None),
         };
-        let mut ttl = if requested.is_zero() { route.handle.effective_default_ttl() } else { requested };
+        let mut ttl = if requested.is_zero() {
+            route.handle.effective_default_ttl()
+        } else {
+            requested
+        };
         let mut new = lease.clone();
         if lease.max_expire_time != 0 && now + ttl.as_secs() as i64 > lease.max_expire_time {
             ttl = Duration::from_secs((lease.max_expire_time - now).max(0) as u64);
@@ -138,7 +146,11 @@ impl Core {
         })
     }
 
-    fn route_for_lease(&self, active: &Active, lease: &LeaseEntry) -> Result<(Arc<crate::mounts::RouteEntry>, String)> {
+    fn route_for_lease(
+        &self,
+        active: &Active,
+        lease: &LeaseEntry,
+    ) -> Result<(Arc<crate::mounts::RouteEntry>, String)> {
         // The mount is found by accessor, so a remounted engine still revokes its leases.
         let table = active.router.snapshot();
         let route = table
@@ -185,7 +197,9 @@ impl Core {
                             ..Default::default()
                         });
                         match route.backend.handle(&req).await {
-                            Ok(_) | Err(Error::UnsupportedOperation) | Err(Error::UnsupportedPath) => Ok(()),
+                            Ok(_)
+                            | Err(Error::UnsupportedOperation)
+                            | Err(Error::UnsupportedPath) => Ok(()),
                             Err(e) => Err(e),
                         }
                     }
@@ -214,7 +228,9 @@ impl Core {
     pub(crate) async fn move_leases(&self, from: &str, to: &str) -> Result<()> {
         let active = self.active()?;
         for id in active.leases.ids_with_prefix(from).await? {
-            let Some(old) = active.leases.get(&id).await? else { continue };
+            let Some(old) = active.leases.get(&id).await? else {
+                continue;
+            };
             let mut new = old.clone();
             new.lease_id = format!("{to}{}", &id[from.len()..]);
             new.path = format!("{to}{}", old.path.strip_prefix(from).unwrap_or(&old.path));
@@ -231,7 +247,9 @@ impl Core {
         let due = active.leases.due(now, BATCH).await?;
         let n = due.len();
         for id in due {
-            let Some(lease) = active.leases.get(&id).await? else { continue };
+            let Some(lease) = active.leases.get(&id).await? else {
+                continue;
+            };
             if lease.due_time > now {
                 continue;
             }
@@ -242,7 +260,12 @@ impl Core {
         Ok(n)
     }
 
-    async fn schedule_retry(&self, active: &Active, lease: LeaseEntry, error: &Error) -> Result<()> {
+    async fn schedule_retry(
+        &self,
+        active: &Active,
+        lease: LeaseEntry,
+        error: &Error,
+    ) -> Result<()> {
         let mut next = lease.clone();
         next.revoke_attempts += 1;
         if next.revoke_attempts >= MAX_REVOKE_ATTEMPTS {
@@ -271,7 +294,11 @@ impl Core {
                         0
                     }
                 };
-                let wait = if handled >= BATCH { Duration::from_millis(10) } else { Duration::from_secs(1) };
+                let wait = if handled >= BATCH {
+                    Duration::from_millis(10)
+                } else {
+                    Duration::from_secs(1)
+                };
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = stop.changed() => return,
@@ -281,7 +308,8 @@ impl Core {
         let Ok(core) = self.arc() else { return };
         let mut stop = active.stop.subscribe();
         tokio::spawn(async move {
-            let mut last_run: std::collections::HashMap<String, std::time::Instant> = Default::default();
+            let mut last_run: std::collections::HashMap<String, std::time::Instant> =
+                Default::default();
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -289,8 +317,12 @@ impl Core {
                 }
                 let Ok(active) = core.active() else { return };
                 for route in active.router.snapshot().entries() {
-                    let Some(interval) = route.backend.periodic_interval() else { continue };
-                    let due = last_run.get(&route.route).is_none_or(|t| t.elapsed() >= interval);
+                    let Some(interval) = route.backend.periodic_interval() else {
+                        continue;
+                    };
+                    let due = last_run
+                        .get(&route.route)
+                        .is_none_or(|t| t.elapsed() >= interval);
                     if due {
                         last_run.insert(route.route.clone(), std::time::Instant::now());
                         if let Err(e) = route.backend.periodic().await {

@@ -58,7 +58,9 @@ impl Node {
                 if n.fract() == 0.0 && n.abs() < 1e15 {
                     Value::from(*n as i64)
                 } else {
-                    serde_json::Number::from_f64(*n).map(Value::Number).unwrap_or(Value::Null)
+                    serde_json::Number::from_f64(*n)
+                        .map(Value::Number)
+                        .unwrap_or(Value::Null)
                 }
             }
             Node::Bool(b) => Value::Bool(*b),
@@ -273,7 +275,10 @@ fn tokenize(input: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                                 Some('"') => s.push('"'),
                                 Some('\\') => s.push('\\'),
                                 Some('u') => {
-                                    let hex: String = chars.get(i..i + 4).map(|h| h.iter().collect()).unwrap_or_default();
+                                    let hex: String = chars
+                                        .get(i..i + 4)
+                                        .map(|h| h.iter().collect())
+                                        .unwrap_or_default();
                                     let cp = u32::from_str_radix(&hex, 16)
                                         .ok()
                                         .and_then(char::from_u32)
@@ -340,7 +345,10 @@ fn tokenize(input: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                         .map(|l| l.len() - l.trim_start().len())
                         .min()
                         .unwrap_or(0);
-                    lines.iter().map(|l| l.get(min..).unwrap_or("").to_string()).collect::<Vec<_>>()
+                    lines
+                        .iter()
+                        .map(|l| l.get(min..).unwrap_or("").to_string())
+                        .collect::<Vec<_>>()
                 } else {
                     lines
                 };
@@ -348,11 +356,15 @@ fn tokenize(input: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                 s.push('\n');
                 out.push((Tok::Str(s), start));
             }
-            c if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) => {
+            c if c.is_ascii_digit()
+                || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) =>
+            {
                 let mut s = String::new();
                 s.push(c);
                 i += 1;
-                while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '_') {
+                while i < chars.len()
+                    && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '_')
+                {
                     s.push(chars[i]);
                     i += 1;
                 }
@@ -364,7 +376,9 @@ fn tokenize(input: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
             }
             c if c.is_alphabetic() || c == '_' => {
                 let mut s = String::new();
-                while i < chars.len() && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '-' | '.')) {
+                while i < chars.len()
+                    && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '-' | '.'))
+                {
                     s.push(chars[i]);
                     i += 1;
                 }
@@ -434,7 +448,12 @@ impl Parser {
         let line = self.line();
         let key = match self.next() {
             Some(Tok::Ident(s)) | Some(Tok::Str(s)) => s,
-            Some(other) => return Err(err(line, format!("expected a key, found {}", describe(&other)))),
+            Some(other) => {
+                return Err(err(
+                    line,
+                    format!("expected a key, found {}", describe(&other)),
+                ))
+            }
             None => return Err(err(line, "expected a key")),
         };
         let mut labels = Vec::new();
@@ -450,9 +469,17 @@ impl Parser {
                     self.skip_newlines();
                     let value = self.value()?;
                     if !labels.is_empty() && !matches!(value, Node::Object(_)) {
-                        return Err(err(line, format!("key {key:?} has labels and a non-object value")));
+                        return Err(err(
+                            line,
+                            format!("key {key:?} has labels and a non-object value"),
+                        ));
                     }
-                    return Ok(Item { key, labels, value, line });
+                    return Ok(Item {
+                        key,
+                        labels,
+                        value,
+                        line,
+                    });
                 }
                 Some(Tok::LBrace) => {
                     self.pos += 1;
@@ -467,10 +494,18 @@ impl Parser {
                 Some(other) => {
                     return Err(err(
                         self.line(),
-                        format!("expected '=' or '{{' after key {key:?}, found {}", describe(other)),
+                        format!(
+                            "expected '=' or '{{' after key {key:?}, found {}",
+                            describe(other)
+                        ),
                     ))
                 }
-                None => return Err(err(line, format!("unexpected end of input after key {key:?}"))),
+                None => {
+                    return Err(err(
+                        line,
+                        format!("unexpected end of input after key {key:?}"),
+                    ))
+                }
             }
         }
     }
@@ -483,7 +518,10 @@ impl Parser {
             Some(Tok::Ident(s)) => match s.as_str() {
                 "true" => Ok(Node::Bool(true)),
                 "false" => Ok(Node::Bool(false)),
-                _ => Err(err(line, format!("unknown token {s:?}: strings must be quoted"))),
+                _ => Err(err(
+                    line,
+                    format!("unknown token {s:?}: strings must be quoted"),
+                )),
             },
             Some(Tok::LBrace) => Ok(Node::Object(self.body(true)?)),
             Some(Tok::LBracket) => {
@@ -503,13 +541,19 @@ impl Parser {
                         Some(Tok::Comma) => self.pos += 1,
                         Some(Tok::RBracket) => {}
                         Some(other) => {
-                            return Err(err(self.line(), format!("expected ',' or ']' in list, found {}", describe(other))))
+                            return Err(err(
+                                self.line(),
+                                format!("expected ',' or ']' in list, found {}", describe(other)),
+                            ))
                         }
                         None => return Err(err(line, "missing closing ']'")),
                     }
                 }
             }
-            Some(other) => Err(err(line, format!("expected a value, found {}", describe(&other)))),
+            Some(other) => Err(err(
+                line,
+                format!("expected a value, found {}", describe(&other)),
+            )),
             None => Err(err(line, "expected a value")),
         }
     }
@@ -561,7 +605,10 @@ path "c" = { capabilities = ["deny",] }
         assert_eq!(paths[0].0, "secret/*");
         assert_eq!(paths[1].2, 4);
         let json = paths[1].1.to_json();
-        assert_eq!(json["allowed_parameters"]["type"], serde_json::json!(["kv"]));
+        assert_eq!(
+            json["allowed_parameters"]["type"],
+            serde_json::json!(["kv"])
+        );
         assert_eq!(paths[2].1.to_json()["min_wrapping_ttl"], "1s");
         assert_eq!(paths[4].0, "c");
     }

@@ -87,7 +87,10 @@ impl LeaseEntry {
             json!(crate::time::rfc3339_secs(self.expire_time)),
         );
         m.insert("id".into(), json!(self.lease_id));
-        m.insert("issue_time".into(), json!(crate::time::rfc3339_secs(self.issue_time)));
+        m.insert(
+            "issue_time".into(),
+            json!(crate::time::rfc3339_secs(self.issue_time)),
+        );
         m.insert(
             "last_renewal".into(),
             if self.last_renewal_time == 0 {
@@ -130,7 +133,11 @@ impl LeaseStore {
         }
         if entry.kind == LeaseKind::Secret && !entry.token_hash.is_empty() {
             ops.push(TxnOp::Put {
-                key: format!("{TOKEN_PREFIX}{}/{}", entry.token_hash, enc(&entry.lease_id)),
+                key: format!(
+                    "{TOKEN_PREFIX}{}/{}",
+                    entry.token_hash,
+                    enc(&entry.lease_id)
+                ),
                 value: Vec::new(),
             });
         }
@@ -148,7 +155,11 @@ impl LeaseStore {
         ];
         if entry.kind == LeaseKind::Secret && !entry.token_hash.is_empty() {
             ops.push(TxnOp::Delete {
-                key: format!("{TOKEN_PREFIX}{}/{}", entry.token_hash, enc(&entry.lease_id)),
+                key: format!(
+                    "{TOKEN_PREFIX}{}/{}",
+                    entry.token_hash,
+                    enc(&entry.lease_id)
+                ),
             });
         }
         ops
@@ -188,7 +199,9 @@ impl LeaseStore {
         if lease_id.is_empty() || arca_sdk::storage::validate_key(lease_id).is_err() {
             return Ok(None);
         }
-        self.storage.get_json(&format!("{ID_PREFIX}{lease_id}")).await
+        self.storage
+            .get_json(&format!("{ID_PREFIX}{lease_id}"))
+            .await
     }
 
     /// Lease ids that are due at or before `now`, earliest first, at most `limit`.
@@ -205,7 +218,11 @@ impl LeaseStore {
                 if ts > now {
                     return Ok(out);
                 }
-                for item in self.storage.list_page(&format!("{DUE_PREFIX}{folder}"), "", limit - out.len()).await? {
+                for item in self
+                    .storage
+                    .list_page(&format!("{DUE_PREFIX}{folder}"), "", limit - out.len())
+                    .await?
+                {
                     if let Some(id) = dec(&item) {
                         out.push(id);
                     }
@@ -221,7 +238,9 @@ impl LeaseStore {
     /// The earliest due time, if any lease exists.
     pub async fn next_due(&self) -> Result<Option<i64>> {
         let first = self.storage.list_page(DUE_PREFIX, "", 1).await?;
-        Ok(first.first().and_then(|f| f.trim_end_matches('/').parse().ok()))
+        Ok(first
+            .first()
+            .and_then(|f| f.trim_end_matches('/').parse().ok()))
     }
 
     pub async fn by_token(&self, token_hash: &str) -> Result<Vec<String>> {
@@ -241,7 +260,11 @@ impl LeaseStore {
             None => "",
         };
         let mut out = Vec::new();
-        for key in self.storage.list_recursive(&format!("{ID_PREFIX}{folder}")).await? {
+        for key in self
+            .storage
+            .list_recursive(&format!("{ID_PREFIX}{folder}"))
+            .await?
+        {
             let id = &key[ID_PREFIX.len()..];
             if id.starts_with(prefix) {
                 out.push(id.to_string());

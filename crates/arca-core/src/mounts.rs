@@ -124,10 +124,22 @@ impl MountEntry {
             config["listing_visibility"] = json!(self.config.listing_visibility);
         }
         for (name, list) in [
-            ("audit_non_hmac_request_keys", &self.config.audit_non_hmac_request_keys),
-            ("audit_non_hmac_response_keys", &self.config.audit_non_hmac_response_keys),
-            ("passthrough_request_headers", &self.config.passthrough_request_headers),
-            ("allowed_response_headers", &self.config.allowed_response_headers),
+            (
+                "audit_non_hmac_request_keys",
+                &self.config.audit_non_hmac_request_keys,
+            ),
+            (
+                "audit_non_hmac_response_keys",
+                &self.config.audit_non_hmac_response_keys,
+            ),
+            (
+                "passthrough_request_headers",
+                &self.config.passthrough_request_headers,
+            ),
+            (
+                "allowed_response_headers",
+                &self.config.allowed_response_headers,
+            ),
         ] {
             if !list.is_empty() {
                 config[name] = json!(list);
@@ -158,7 +170,10 @@ pub async fn load_table(storage: &dyn Storage, table: MountTable) -> Result<Vec<
     };
     let mut out = Vec::new();
     for key in storage.list(prefix).await? {
-        if let Some(entry) = storage.get_json::<MountEntry>(&format!("{prefix}{key}")).await? {
+        if let Some(entry) = storage
+            .get_json::<MountEntry>(&format!("{prefix}{key}"))
+            .await?
+        {
             out.push(entry);
         }
     }

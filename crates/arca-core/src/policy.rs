@@ -133,18 +133,29 @@ fn parse_rule(path: String, body: &Node, line: usize) -> Result<PathRule, Policy
     let mut caps: Vec<String> = Vec::new();
     for it in items {
         if !VALID_PATH_KEYS.contains(&it.key.as_str()) {
-            return Err(invalid(it.line, format!("path {path:?}: invalid key {:?}", it.key)));
+            return Err(invalid(
+                it.line,
+                format!("path {path:?}: invalid key {:?}", it.key),
+            ));
         }
         match it.key.as_str() {
             "capabilities" => caps.extend(string_list(&it.value, it.line, "capabilities")?),
             "policy" => {
-                let legacy = it.value.as_str().ok_or_else(|| invalid(it.line, "policy must be a string"))?;
+                let legacy = it
+                    .value
+                    .as_str()
+                    .ok_or_else(|| invalid(it.line, "policy must be a string"))?;
                 let expanded: &[&str] = match legacy {
                     "deny" => &["deny"],
                     "read" => &["read", "list"],
                     "write" => &["create", "read", "update", "delete", "list"],
                     "sudo" => &["create", "read", "update", "delete", "list", "sudo"],
-                    other => return Err(invalid(it.line, format!("path {path:?}: invalid policy {other:?}"))),
+                    other => {
+                        return Err(invalid(
+                            it.line,
+                            format!("path {path:?}: invalid policy {other:?}"),
+                        ))
+                    }
                 };
                 caps.extend(expanded.iter().map(|s| s.to_string()));
             }
@@ -173,7 +184,10 @@ fn parse_rule(path: String, body: &Node, line: usize) -> Result<PathRule, Policy
         && !perms.max_wrapping_ttl.is_zero()
         && perms.max_wrapping_ttl < perms.min_wrapping_ttl
     {
-        return Err(invalid(line, format!("path {path:?}: max_wrapping_ttl cannot be less than min_wrapping_ttl")));
+        return Err(invalid(
+            line,
+            format!("path {path:?}: max_wrapping_ttl cannot be less than min_wrapping_ttl"),
+        ));
     }
     Ok(PathRule {
         path,
@@ -205,7 +219,9 @@ fn parameter_map(node: &Node, line: usize) -> Result<BTreeMap<String, Vec<Value>
             Node::Object(items) if items.is_empty() => Vec::new(),
             other => vec![other.to_json()],
         };
-        out.entry(key.to_lowercase()).or_insert_with(Vec::new).extend(values);
+        out.entry(key.to_lowercase())
+            .or_insert_with(Vec::new)
+            .extend(values);
         Ok(())
     };
     match node {
@@ -303,7 +319,9 @@ fn merge_into(existing: &mut MergedRule, new: &Permissions, source: RuleSource) 
         return;
     }
     e.capabilities |= new.capabilities;
-    if !new.min_wrapping_ttl.is_zero() && (e.min_wrapping_ttl.is_zero() || new.min_wrapping_ttl < e.min_wrapping_ttl) {
+    if !new.min_wrapping_ttl.is_zero()
+        && (e.min_wrapping_ttl.is_zero() || new.min_wrapping_ttl < e.min_wrapping_ttl)
+    {
         e.min_wrapping_ttl = new.min_wrapping_ttl;
     }
     if !new.max_wrapping_ttl.is_zero() && e.max_wrapping_ttl < new.max_wrapping_ttl {
@@ -344,13 +362,15 @@ impl Acl {
         let mut by_pattern: BTreeMap<String, MergedRule> = BTreeMap::new();
         for policy in policies {
             for rule in &policy.rules {
-                let entry = by_pattern.entry(rule.path.clone()).or_insert_with(|| MergedRule {
-                    permissions: Permissions {
-                        capabilities: 0,
-                        ..Default::default()
-                    },
-                    sources: Vec::new(),
-                });
+                let entry = by_pattern
+                    .entry(rule.path.clone())
+                    .or_insert_with(|| MergedRule {
+                        permissions: Permissions {
+                            capabilities: 0,
+                            ..Default::default()
+                        },
+                        sources: Vec::new(),
+                    });
                 let first = entry.sources.is_empty();
                 if first {
                     entry.permissions = rule.permissions.clone();
@@ -390,7 +410,8 @@ impl Acl {
             }
         }
         // Longest first, so the first prefix that matches is the longest.
-        acl.prefix.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(b.0.cmp(&a.0)));
+        acl.prefix
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(b.0.cmp(&a.0)));
         acl
     }
 
@@ -404,7 +425,10 @@ impl Acl {
             return Some((k, r));
         }
         if list {
-            if let Some((k, r)) = path.strip_suffix('/').and_then(|p| self.exact.get_key_value(p)) {
+            if let Some((k, r)) = path
+                .strip_suffix('/')
+                .and_then(|p| self.exact.get_key_value(p))
+            {
                 return Some((k, r));
             }
         }
@@ -427,26 +451,40 @@ impl Acl {
             }
             a.4 > b.4
         };
-        if let Some((prefix, rule)) = self.prefix.iter().find(|(p, _)| path.starts_with(p.as_str())) {
+        if let Some((prefix, rule)) = self
+            .prefix
+            .iter()
+            .find(|(p, _)| path.starts_with(p.as_str()))
+        {
             let rank = (prefix.len(), true, 0, prefix.len(), prefix.as_str());
             best = Some((rank, prefix.as_str(), rule));
         }
         if !self.wildcard.is_empty() {
             let parts: Vec<&str> = path.split('/').collect();
             'rules: for w in &self.wildcard {
-                if parts.len() < w.segments.len() || (!w.is_prefix && parts.len() != w.segments.len()) {
+                if parts.len() < w.segments.len()
+                    || (!w.is_prefix && parts.len() != w.segments.len())
+                {
                     continue;
                 }
                 for (i, seg) in w.segments.iter().enumerate() {
                     let ok = seg == "+"
                         || seg == parts[i]
-                        || (w.is_prefix && i + 1 == w.segments.len() && parts[i].starts_with(seg.as_str()));
+                        || (w.is_prefix
+                            && i + 1 == w.segments.len()
+                            && parts[i].starts_with(seg.as_str()));
                     if !ok {
                         continue 'rules;
                     }
                 }
                 let body_len = w.pattern.len() - usize::from(w.is_prefix);
-                let rank = (w.first_wildcard, w.is_prefix, w.wildcards, body_len, &w.pattern[..body_len]);
+                let rank = (
+                    w.first_wildcard,
+                    w.is_prefix,
+                    w.wildcards,
+                    body_len,
+                    &w.pattern[..body_len],
+                );
                 if best.as_ref().is_none_or(|(b, _, _)| better(&rank, b)) {
                     best = Some((rank, w.pattern.as_str(), &w.rule));
                 }
@@ -461,7 +499,9 @@ impl Acl {
         if self.root {
             return true;
         }
-        let grants = |r: &MergedRule| r.permissions.capabilities != 0 && r.permissions.capabilities & CAP_DENY == 0;
+        let grants = |r: &MergedRule| {
+            r.permissions.capabilities != 0 && r.permissions.capabilities & CAP_DENY == 0
+        };
         let mount_bare = mount.trim_end_matches('/');
         self.exact
             .iter()
@@ -472,10 +512,9 @@ impl Acl {
                 .any(|(p, r)| (p.starts_with(mount) || mount.starts_with(p.as_str())) && grants(r))
             || self.wildcard.iter().any(|w| {
                 grants(&w.rule)
-                    && mount_bare
-                        .split('/')
-                        .zip(w.segments.iter())
-                        .all(|(m, s)| s == "+" || s == m || (w.is_prefix && m.starts_with(s.as_str())))
+                    && mount_bare.split('/').zip(w.segments.iter()).all(|(m, s)| {
+                        s == "+" || s == m || (w.is_prefix && m.starts_with(s.as_str()))
+                    })
             })
     }
 
@@ -503,7 +542,10 @@ impl Acl {
         let mut d = AclDecision::default();
         let Some((pattern, rule)) = self.find(req.path, req.operation == Operation::List) else {
             d.capabilities = vec!["deny".into()];
-            d.reason = format!("no rule of policies [{}] matches the path", self.policy_names.join(", "));
+            d.reason = format!(
+                "no rule of policies [{}] matches the path",
+                self.policy_names.join(", ")
+            );
             return d;
         };
         let perms = &rule.permissions;
@@ -518,13 +560,18 @@ impl Acl {
         let needed = match req.operation {
             Operation::Read => CAP_READ,
             Operation::List => CAP_LIST,
-            Operation::Update | Operation::Renew | Operation::Revoke | Operation::Rollback => CAP_UPDATE,
+            Operation::Update | Operation::Renew | Operation::Revoke | Operation::Rollback => {
+                CAP_UPDATE
+            }
             Operation::Create => CAP_CREATE,
             Operation::Delete => CAP_DELETE,
             Operation::Patch => CAP_PATCH,
             Operation::Help => CAP_READ,
             _ => {
-                d.reason = format!("operation {:?} is not subject to policies", req.operation.as_str());
+                d.reason = format!(
+                    "operation {:?} is not subject to policies",
+                    req.operation.as_str()
+                );
                 return d;
             }
         };
@@ -536,12 +583,22 @@ impl Acl {
             );
             return d;
         }
-        if !perms.max_wrapping_ttl.is_zero() && req.wrap_ttl.is_none_or(|t| t > perms.max_wrapping_ttl) {
-            d.reason = format!("rule {pattern:?} requires a wrapping TTL of at most {}s", perms.max_wrapping_ttl.as_secs());
+        if !perms.max_wrapping_ttl.is_zero()
+            && req.wrap_ttl.is_none_or(|t| t > perms.max_wrapping_ttl)
+        {
+            d.reason = format!(
+                "rule {pattern:?} requires a wrapping TTL of at most {}s",
+                perms.max_wrapping_ttl.as_secs()
+            );
             return d;
         }
-        if !perms.min_wrapping_ttl.is_zero() && req.wrap_ttl.is_none_or(|t| t < perms.min_wrapping_ttl) {
-            d.reason = format!("rule {pattern:?} requires a wrapping TTL of at least {}s", perms.min_wrapping_ttl.as_secs());
+        if !perms.min_wrapping_ttl.is_zero()
+            && req.wrap_ttl.is_none_or(|t| t < perms.min_wrapping_ttl)
+        {
+            d.reason = format!(
+                "rule {pattern:?} requires a wrapping TTL of at least {}s",
+                perms.min_wrapping_ttl.as_secs()
+            );
             return d;
         }
         if matches!(
@@ -744,7 +801,11 @@ path "need" {
             (json!({}), true),
         ];
         for (data, want) in cases {
-            assert_eq!(allowed(&a, Operation::Update, "sys/mounts/x", data.clone()), want, "{data}");
+            assert_eq!(
+                allowed(&a, Operation::Update, "sys/mounts/x", data.clone()),
+                want,
+                "{data}"
+            );
         }
         assert!(!allowed(&a, Operation::Update, "need", json!({"x": 1})));
         assert!(allowed(&a, Operation::Update, "need", json!({"name": "n"})));
@@ -760,10 +821,19 @@ path "need" {
 
     #[test]
     fn wrapping_ttl_bounds() {
-        let a = acl(&[("p", r#"path "w" { capabilities = ["read"] min_wrapping_ttl = "10s" max_wrapping_ttl = 60 }"#)]);
+        let a = acl(&[(
+            "p",
+            r#"path "w" { capabilities = ["read"] min_wrapping_ttl = "10s" max_wrapping_ttl = 60 }"#,
+        )]);
         let data = serde_json::Map::new();
         let check = |ttl: Option<u64>| {
-            a.check(&AclRequest { path: "w", operation: Operation::Read, data: &data, wrap_ttl: ttl.map(Duration::from_secs) }).allowed
+            a.check(&AclRequest {
+                path: "w",
+                operation: Operation::Read,
+                data: &data,
+                wrap_ttl: ttl.map(Duration::from_secs),
+            })
+            .allowed
         };
         assert!(!check(None));
         assert!(!check(Some(5)));
@@ -774,7 +844,10 @@ path "need" {
     #[test]
     fn invalid_documents_name_the_problem() {
         let cases = [
-            (r#"path "a" { capabilities = ["fly"] }"#, "invalid capability"),
+            (
+                r#"path "a" { capabilities = ["fly"] }"#,
+                "invalid capability",
+            ),
             (r#"path "a" { bogus = 1 }"#, "invalid key"),
             ("path \"a\" {\n capabilities = [\"read\"\n", "line 2"),
             (r#"thing "a" {}"#, "invalid key"),
@@ -789,14 +862,25 @@ path "need" {
     fn default_policy_parses() {
         let p = Policy::parse("default", DEFAULT_POLICY).unwrap();
         let a = Acl::new(&[Arc::new(p)]);
-        assert!(allowed(&a, Operation::Read, "auth/token/lookup-self", json!({})));
+        assert!(allowed(
+            &a,
+            Operation::Read,
+            "auth/token/lookup-self",
+            json!({})
+        ));
         assert!(allowed(&a, Operation::Update, "cubbyhole/x", json!({})));
         assert!(!allowed(&a, Operation::Read, "secret/x", json!({})));
     }
 
     #[test]
     fn globs() {
-        for (p, v, want) in [("*", "x", true), ("a*", "abc", true), ("*c", "abc", true), ("*b*", "abc", true), ("a", "ab", false)] {
+        for (p, v, want) in [
+            ("*", "x", true),
+            ("a*", "abc", true),
+            ("*c", "abc", true),
+            ("*b*", "abc", true),
+            ("a", "ab", false),
+        ] {
             assert_eq!(glob_match(p, v), want, "{p} {v}");
         }
     }

@@ -48,7 +48,12 @@ impl PolicyStore {
             policies: DashMap::new(),
             acls: DashMap::new(),
         };
-        if store.storage.get(&format!("{POLICY_PREFIX}default")).await?.is_none() {
+        if store
+            .storage
+            .get(&format!("{POLICY_PREFIX}default"))
+            .await?
+            .is_none()
+        {
             store.set("default", DEFAULT_POLICY).await?;
         }
         Ok(store)
@@ -79,7 +84,8 @@ impl PolicyStore {
             return Ok(None);
         };
         let policy = Arc::new(
-            Policy::parse(&name, &stored.raw).map_err(|e| Error::internal(format!("stored policy {name}: {e}")))?,
+            Policy::parse(&name, &stored.raw)
+                .map_err(|e| Error::internal(format!("stored policy {name}: {e}")))?,
         );
         self.policies.insert(name, policy.clone());
         Ok(Some(policy))
@@ -114,7 +120,9 @@ impl PolicyStore {
             "default" => return Err(Error::invalid("cannot delete \"default\" policy")),
             _ => {}
         }
-        self.storage.delete(&format!("{POLICY_PREFIX}{name}")).await?;
+        self.storage
+            .delete(&format!("{POLICY_PREFIX}{name}"))
+            .await?;
         self.policies.remove(&name);
         self.acls.clear();
         Ok(())

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arca_sdk::token_fields::cidr_contains;
-use arca_sdk::{now_unix, Error, Operation, RawResponse, Request, RequestAuth, Response, Result, SpecialPaths};
+use arca_sdk::{
+    now_unix, Error, Operation, RawResponse, Request, RequestAuth, Response, Result, SpecialPaths,
+};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -140,7 +142,8 @@ fn is_pre_unseal_path(path: &str) -> bool {
 /// Rejects paths that try to escape their mount (`..`, empty segments, encoded separators
 /// left after decoding).
 pub fn validate_request_path(path: &str) -> Result<()> {
-    if path.split('/').any(|s| s == ".." || s == ".") || path.contains("//") || path.contains('\0') {
+    if path.split('/').any(|s| s == ".." || s == ".") || path.contains("//") || path.contains('\0')
+    {
         return Err(Error::invalid(format!("invalid request path {path:?}")));
     }
     Ok(())
@@ -175,16 +178,20 @@ impl Core {
         let mut decision = None;
         if !unauthenticated {
             let entry = caller.entry.as_ref().ok_or(Error::PermissionDenied)?;
-            let d = self.authorize(&active, entry, &creq, req.operation, &route, &rel).await?;
+            let d = self
+                .authorize(&active, entry, &creq, req.operation, &route, &rel)
+                .await?;
             if !d.allowed {
-                self.audit_denied(&active, &creq, &req, &caller, &mount.backend_type, &d).await;
+                self.audit_denied(&active, &creq, &req, &caller, &mount.backend_type, &d)
+                    .await;
                 return Err(Error::PermissionDenied);
             }
             decision = Some(d);
         }
         let _ = decision;
 
-        self.audit_request(&active, &creq, &req, &caller, &mount.backend_type).await?;
+        self.audit_request(&active, &creq, &req, &caller, &mount.backend_type)
+            .await?;
         let use_exhausted = match &caller.entry {
             Some(entry) if !unauthenticated => self.use_token(&active, entry).await?,
             _ => false,
@@ -192,7 +199,10 @@ impl Core {
 
         let result = route.backend.handle(&req).await;
         let result = match result {
-            Ok(resp) => self.finish_response(&active, &creq, &req, &caller, &route, resp).await,
+            Ok(resp) => {
+                self.finish_response(&active, &creq, &req, &caller, &route, resp)
+                    .await
+            }
             Err(e) => Err(e),
         };
         if use_exhausted {
@@ -205,18 +215,25 @@ impl Core {
         let mut resp = match result {
             Ok(r) => r,
             Err(e) => {
-                self.audit_error(&active, &creq, &req, &caller, &mount.backend_type, &e).await?;
+                self.audit_error(&active, &creq, &req, &caller, &mount.backend_type, &e)
+                    .await?;
                 return Err(e);
             }
         };
         resp.request_id = std::mem::take(&mut creq.id);
         resp.mount_type = mount.backend_type.clone();
-        self.audit_response(&active, &creq, &req, &caller, &resp).await?;
+        self.audit_response(&active, &creq, &req, &caller, &resp)
+            .await?;
         Ok(resp)
     }
 
     /// Finds the caller's token. Unauthenticated paths accept a missing or unknown token.
-    async fn resolve_caller(&self, active: &Active, creq: &ClientRequest, unauthenticated: bool) -> Result<Caller> {
+    async fn resolve_caller(
+        &self,
+        active: &Active,
+        creq: &ClientRequest,
+        unauthenticated: bool,
+    ) -> Result<Caller> {
         if creq.token.is_empty() {
             if unauthenticated {
                 return Ok(Caller {
@@ -250,7 +267,13 @@ impl Core {
         })
     }
 
-    fn backend_request(&self, creq: &ClientRequest, route: &RouteEntry, rel: &str, caller: &Caller) -> Request {
+    fn backend_request(
+        &self,
+        creq: &ClientRequest,
+        route: &RouteEntry,
+        rel: &str,
+        caller: &Caller,
+    ) -> Request {
         let mount = route.entry();
         let mut req = Request::new(creq.operation, rel);
         req.id = creq.id.clone();
@@ -363,7 +386,15 @@ impl Core {
                 out.renewable = false;
             } else {
                 let lease = self
-                    .register_secret_lease(active, req, caller, &secret, ttl, max, resp.data.as_ref())
+                    .register_secret_lease(
+                        active,
+                        req,
+                        caller,
+                        &secret,
+                        ttl,
+                        max,
+                        resp.data.as_ref(),
+                    )
                     .await?;
                 out.lease_id = lease.lease_id;
                 out.renewable = lease.renewable;

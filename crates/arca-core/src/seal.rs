@@ -45,19 +45,29 @@ pub struct SealConfig {
 impl SealConfig {
     pub fn shamir(shares: usize, threshold: usize) -> Result<Self, SealError> {
         if shares < 1 {
-            return Err(SealError::InvalidConfig("shares must be at least one".into()));
+            return Err(SealError::InvalidConfig(
+                "shares must be at least one".into(),
+            ));
         }
         if threshold < 1 {
-            return Err(SealError::InvalidConfig("threshold must be at least one".into()));
+            return Err(SealError::InvalidConfig(
+                "threshold must be at least one".into(),
+            ));
         }
         if shares > 1 && threshold == 1 {
-            return Err(SealError::InvalidConfig("threshold must be greater than one for multiple shares".into()));
+            return Err(SealError::InvalidConfig(
+                "threshold must be greater than one for multiple shares".into(),
+            ));
         }
         if shares > 255 {
-            return Err(SealError::InvalidConfig("shares must be less than 256".into()));
+            return Err(SealError::InvalidConfig(
+                "shares must be less than 256".into(),
+            ));
         }
         if threshold > shares {
-            return Err(SealError::InvalidConfig("threshold cannot be larger than shares".into()));
+            return Err(SealError::InvalidConfig(
+                "threshold cannot be larger than shares".into(),
+            ));
         }
         Ok(SealConfig {
             seal_type: "shamir".into(),
@@ -83,7 +93,11 @@ impl SealConfig {
 }
 
 /// Splits `secret` into `shares` shares, any `threshold` of which rebuild it.
-pub fn split(secret: &[u8], shares: usize, threshold: usize) -> Result<Vec<Zeroizing<Vec<u8>>>, SealError> {
+pub fn split(
+    secret: &[u8],
+    shares: usize,
+    threshold: usize,
+) -> Result<Vec<Zeroizing<Vec<u8>>>, SealError> {
     if shares == 1 {
         return Ok(vec![Zeroizing::new(secret.to_vec())]);
     }
@@ -102,7 +116,10 @@ pub fn split(secret: &[u8], shares: usize, threshold: usize) -> Result<Vec<Zeroi
 }
 
 /// Rebuilds a secret from shares in Vault's layout.
-pub fn combine(shares: &[Zeroizing<Vec<u8>>], threshold: usize) -> Result<Zeroizing<Vec<u8>>, SealError> {
+pub fn combine(
+    shares: &[Zeroizing<Vec<u8>>],
+    threshold: usize,
+) -> Result<Zeroizing<Vec<u8>>, SealError> {
     if threshold == 1 {
         return shares
             .first()
@@ -120,7 +137,8 @@ pub fn combine(shares: &[Zeroizing<Vec<u8>>], threshold: usize) -> Result<Zeroiz
             v
         })
         .collect();
-    let result = vsss_rs::Gf256::combine_bytes(&reordered).map_err(|e| SealError::InvalidShare(format!("{e:?}")));
+    let result = vsss_rs::Gf256::combine_bytes(&reordered)
+        .map_err(|e| SealError::InvalidShare(format!("{e:?}")));
     for mut r in reordered {
         zeroize::Zeroize::zeroize(&mut r);
     }
@@ -128,20 +146,29 @@ pub fn combine(shares: &[Zeroizing<Vec<u8>>], threshold: usize) -> Result<Zeroiz
 }
 
 /// Stores the root key encrypted under the unseal key.
-pub async fn store_root_key(physical: &dyn Physical, unseal_key: &[u8], root_key: &[u8]) -> Result<(), SealError> {
+pub async fn store_root_key(
+    physical: &dyn Physical,
+    unseal_key: &[u8],
+    root_key: &[u8],
+) -> Result<(), SealError> {
     let sealed = AeadKey::new(unseal_key)?.seal(ROOT_KEY_PATH.as_bytes(), root_key)?;
     physical.put(ROOT_KEY_PATH, sealed).await?;
     Ok(())
 }
 
 /// Opens the stored root key with an unseal key.
-pub async fn load_root_key(physical: &dyn Physical, unseal_key: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
+pub async fn load_root_key(
+    physical: &dyn Physical,
+    unseal_key: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, SealError> {
     let sealed = physical
         .get(ROOT_KEY_PATH)
         .await?
         .ok_or_else(|| SealError::Corrupt("root key missing".into()))?;
     let cipher = AeadKey::new(unseal_key).map_err(|_| SealError::WrongKey)?;
-    let key = cipher.open(ROOT_KEY_PATH.as_bytes(), &sealed).map_err(|_| SealError::WrongKey)?;
+    let key = cipher
+        .open(ROOT_KEY_PATH.as_bytes(), &sealed)
+        .map_err(|_| SealError::WrongKey)?;
     Ok(Zeroizing::new(key))
 }
 
@@ -180,7 +207,9 @@ impl ShareCollector {
     /// Adds a share; a share given twice is refused as Vault does.
     pub fn add(&mut self, share: Zeroizing<Vec<u8>>) -> Result<(), SealError> {
         if self.shares.iter().any(|s| constant_time_eq(s, &share)) {
-            return Err(SealError::InvalidShare("given key has already been provided during this generation operation".into()));
+            return Err(SealError::InvalidShare(
+                "given key has already been provided during this generation operation".into(),
+            ));
         }
         self.shares.push(share);
         Ok(())
@@ -211,7 +240,10 @@ mod tests {
             assert_eq!(&combine(&picked, 3).unwrap()[..], &secret);
         }
         let two: Vec<_> = shares[..2].to_vec();
-        assert_ne!(combine(&two, 3).map(|k| k.to_vec()).unwrap_or_default(), secret.to_vec());
+        assert_ne!(
+            combine(&two, 3).map(|k| k.to_vec()).unwrap_or_default(),
+            secret.to_vec()
+        );
     }
 
     #[test]

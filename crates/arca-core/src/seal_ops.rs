@@ -42,11 +42,17 @@ impl Core {
     }
 
     /// Checks that shares of the current unseal key are right, returning the key.
-    async fn verify_current_shares(&self, collector: &ShareCollector, threshold: usize) -> Result<Zeroizing<Vec<u8>>> {
+    async fn verify_current_shares(
+        &self,
+        collector: &ShareCollector,
+        threshold: usize,
+    ) -> Result<Zeroizing<Vec<u8>>> {
         let key = seal::combine(collector.shares(), threshold).map_err(seal_err)?;
         seal::load_root_key(&**self.physical(), &key)
             .await
-            .map_err(|_| Error::invalid("the given key shares do not combine into the current unseal key"))?;
+            .map_err(|_| {
+                Error::invalid("the given key shares do not combine into the current unseal key")
+            })?;
         Ok(key)
     }
 
@@ -71,7 +77,10 @@ impl Core {
                 m.insert("n".into(), json!(op.config.secret_shares));
                 m.insert("progress".into(), json!(op.collector.progress()));
                 m.insert("required".into(), json!(config.secret_threshold));
-                m.insert("verification_required".into(), json!(op.require_verification));
+                m.insert(
+                    "verification_required".into(),
+                    json!(op.require_verification),
+                );
             }
         }
         m.insert("pgp_fingerprints".into(), Value::Null);
@@ -79,7 +88,12 @@ impl Core {
         Ok(m)
     }
 
-    pub async fn rekey_init(&self, shares: usize, threshold: usize, require_verification: bool) -> Result<Map<String, Value>> {
+    pub async fn rekey_init(
+        &self,
+        shares: usize,
+        threshold: usize,
+        require_verification: bool,
+    ) -> Result<Map<String, Value>> {
         if self.is_sealed() {
             return Err(Error::Sealed);
         }
@@ -109,12 +123,19 @@ impl Core {
         let current = self.current_config().await?;
         let share = seal::decode_share(key).map_err(seal_err)?;
         let mut ops = self.ops.lock().await;
-        let op = ops.rekey.as_mut().ok_or_else(|| Error::invalid("no rekey in progress"))?;
+        let op = ops
+            .rekey
+            .as_mut()
+            .ok_or_else(|| Error::invalid("no rekey in progress"))?;
         if op.pending.is_some() {
-            return Err(Error::invalid("rekey is awaiting verification of the new keys"));
+            return Err(Error::invalid(
+                "rekey is awaiting verification of the new keys",
+            ));
         }
         if op.collector.nonce != nonce {
-            return Err(Error::invalid(format!("nonce {nonce:?} does not match the rekey nonce")));
+            return Err(Error::invalid(format!(
+                "nonce {nonce:?} does not match the rekey nonce"
+            )));
         }
         op.collector.add(share).map_err(seal_err)?;
         if op.collector.progress() < current.secret_threshold {
@@ -125,22 +146,44 @@ impl Core {
             status.insert("nonce".into(), json!(nonce));
             return Ok(status);
         }
-        let verified = self.verify_current_shares(&op.collector, current.secret_threshold).await;
+        let verified = self
+            .verify_current_shares(&op.collector, current.secret_threshold)
+            .await;
         if let Err(e) = verified {
             op.collector = ShareCollector::new(op.collector.nonce.clone());
             return Err(e);
         }
         let new_key = random_key().map_err(Error::internal)?;
-        let shares = seal::split(&new_key[..], op.config.secret_shares, op.config.secret_threshold).map_err(seal_err)?;
+        let shares = seal::split(
+            &new_key[..],
+            op.config.secret_shares,
+            op.config.secret_threshold,
+        )
+        .map_err(seal_err)?;
         let nonce = op.collector.nonce.clone();
         let mut out = Map::new();
         out.insert("nonce".into(), json!(nonce));
         out.insert("complete".into(), json!(true));
-        out.insert("keys".into(), json!(shares.iter().map(|s| hex::encode(&s[..])).collect::<Vec<_>>()));
-        out.insert("keys_base64".into(), json!(shares.iter().map(|s| b64().encode(&s[..])).collect::<Vec<_>>()));
+        out.insert(
+            "keys".into(),
+            json!(shares
+                .iter()
+                .map(|s| hex::encode(&s[..]))
+                .collect::<Vec<_>>()),
+        );
+        out.insert(
+            "keys_base64".into(),
+            json!(shares
+                .iter()
+                .map(|s| b64().encode(&s[..]))
+                .collect::<Vec<_>>()),
+        );
         out.insert("pgp_fingerprints".into(), Value::Null);
         out.insert("backup".into(), json!(false));
-        out.insert("verification_required".into(), json!(op.require_verification));
+        out.insert(
+            "verification_required".into(),
+            json!(op.require_verification),
+        );
         if op.require_verification {
             let verify_nonce = random_uuid().map_err(Error::internal)?;
             out.insert("verification_nonce".into(), json!(verify_nonce));
@@ -159,7 +202,9 @@ impl Core {
 
     async fn install_unseal_key(&self, unseal_key: &[u8], config: &SealConfig) -> Result<()> {
         let root = self.barrier.root_key()?;
-        seal::store_root_key(&**self.physical(), unseal_key, &root).await.map_err(seal_err)?;
+        seal::store_root_key(&**self.physical(), unseal_key, &root)
+            .await
+            .map_err(seal_err)?;
         config.store(&**self.physical()).await.map_err(seal_err)?;
         tracing::info!("core: unseal key rotated (rekey complete)");
         Ok(())
@@ -167,8 +212,14 @@ impl Core {
 
     pub async fn rekey_verify_status(&self) -> Result<Map<String, Value>> {
         let ops = self.ops.lock().await;
-        let op = ops.rekey.as_ref().ok_or_else(|| Error::invalid("no rekey in progress"))?;
-        let pending = op.pending.as_ref().ok_or_else(|| Error::invalid("no rekey verification in progress"))?;
+        let op = ops
+            .rekey
+            .as_ref()
+            .ok_or_else(|| Error::invalid("no rekey in progress"))?;
+        let pending = op
+            .pending
+            .as_ref()
+            .ok_or_else(|| Error::invalid("no rekey verification in progress"))?;
         let mut m = Map::new();
         m.insert("nonce".into(), json!(pending.collector.nonce));
         m.insert("started".into(), json!(true));
@@ -190,11 +241,19 @@ impl Core {
     pub async fn rekey_verify_update(&self, key: &str, nonce: &str) -> Result<Map<String, Value>> {
         let share = seal::decode_share(key).map_err(seal_err)?;
         let mut ops = self.ops.lock().await;
-        let op = ops.rekey.as_mut().ok_or_else(|| Error::invalid("no rekey in progress"))?;
+        let op = ops
+            .rekey
+            .as_mut()
+            .ok_or_else(|| Error::invalid("no rekey in progress"))?;
         let threshold = op.config.secret_threshold;
-        let pending = op.pending.as_mut().ok_or_else(|| Error::invalid("no rekey verification in progress"))?;
+        let pending = op
+            .pending
+            .as_mut()
+            .ok_or_else(|| Error::invalid("no rekey verification in progress"))?;
         if pending.collector.nonce != nonce {
-            return Err(Error::invalid(format!("nonce {nonce:?} does not match the verification nonce")));
+            return Err(Error::invalid(format!(
+                "nonce {nonce:?} does not match the verification nonce"
+            )));
         }
         pending.collector.add(share).map_err(seal_err)?;
         let mut m = Map::new();
@@ -209,7 +268,9 @@ impl Core {
         let combined = seal::combine(pending.collector.shares(), threshold).map_err(seal_err)?;
         if !crate::crypto::constant_time_eq(&combined, &pending.unseal_key[..]) {
             pending.collector = ShareCollector::new(pending.collector.nonce.clone());
-            return Err(Error::invalid("the given keys do not match the new keys; verification restarted"));
+            return Err(Error::invalid(
+                "the given keys do not match the new keys; verification restarted",
+            ));
         }
         let key = pending.unseal_key.clone();
         let config = op.config.clone();
@@ -242,19 +303,31 @@ impl Core {
     }
 
     /// Starts a generate-root attempt; without an OTP the server makes one and returns it.
-    pub async fn generate_root_init(&self, otp: Option<String>, pgp_key: Option<String>) -> Result<Map<String, Value>> {
+    pub async fn generate_root_init(
+        &self,
+        otp: Option<String>,
+        pgp_key: Option<String>,
+    ) -> Result<Map<String, Value>> {
         if self.is_sealed() {
             return Err(Error::Sealed);
         }
         if pgp_key.is_some_and(|k| !k.is_empty()) {
-            return Err(Error::unsupported("pgp_key: PGP-encrypted root tokens are not supported; use an OTP"));
+            return Err(Error::unsupported(
+                "pgp_key: PGP-encrypted root tokens are not supported; use an OTP",
+            ));
         }
         let (otp, generated) = match otp.filter(|o| !o.is_empty()) {
             Some(o) => (o, false),
-            None => (crate::crypto::random_base62(OTP_LENGTH).map_err(Error::internal)?, true),
+            None => (
+                crate::crypto::random_base62(OTP_LENGTH).map_err(Error::internal)?,
+                true,
+            ),
         };
         if otp.len() != OTP_LENGTH {
-            return Err(Error::invalid(format!("OTP string is wrong length: {} (expected {OTP_LENGTH})", otp.len())));
+            return Err(Error::invalid(format!(
+                "OTP string is wrong length: {} (expected {OTP_LENGTH})",
+                otp.len()
+            )));
         }
         {
             let mut ops = self.ops.lock().await;
@@ -287,7 +360,9 @@ impl Core {
             .as_mut()
             .ok_or_else(|| Error::invalid("no root generation in progress"))?;
         if op.collector.nonce != nonce {
-            return Err(Error::invalid(format!("nonce {nonce:?} does not match the root generation nonce")));
+            return Err(Error::invalid(format!(
+                "nonce {nonce:?} does not match the root generation nonce"
+            )));
         }
         op.collector.add(share).map_err(seal_err)?;
         let progress = op.collector.progress();
@@ -299,7 +374,10 @@ impl Core {
             status.insert("nonce".into(), json!(nonce));
             return Ok(status);
         }
-        if let Err(e) = self.verify_current_shares(&op.collector, config.secret_threshold).await {
+        if let Err(e) = self
+            .verify_current_shares(&op.collector, config.secret_threshold)
+            .await
+        {
             op.collector = ShareCollector::new(nonce);
             return Err(e);
         }
@@ -308,7 +386,9 @@ impl Core {
         drop(ops);
         let token = self.create_root_token(None).await?;
         if token.len() != otp.len() {
-            return Err(Error::internal("root token length does not match the OTP length"));
+            return Err(Error::internal(
+                "root token length does not match the OTP length",
+            ));
         }
         let encoded: Vec<u8> = token.bytes().zip(otp.bytes()).map(|(a, b)| a ^ b).collect();
         let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(encoded);

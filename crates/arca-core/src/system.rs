@@ -7,8 +7,8 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use arca_sdk::{
-    Backend, Error, ExistingLease, FieldData, FieldType, Operation, Path, PathRouter, Request, Response, Result,
-    SpecialPaths,
+    Backend, Error, ExistingLease, FieldData, FieldType, Operation, Path, PathRouter, Request,
+    Response, Result, SpecialPaths,
 };
 use async_trait::async_trait;
 use base64::Engine;
@@ -437,8 +437,15 @@ fn ttl_field(v: Option<&Value>, name: &str) -> Result<Option<u64>> {
 
 fn string_list(v: Option<&Value>) -> Vec<String> {
     match v {
-        Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
-        Some(Value::String(s)) => s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        Some(Value::String(s)) => s
+            .split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -449,16 +456,30 @@ fn apply_config(config: &mut MountConfig, m: &Map<String, Value>) -> Result<()> 
         match k.as_str() {
             "default_lease_ttl" => config.default_lease_ttl = ttl_field(Some(v), k)?.unwrap_or(0),
             "max_lease_ttl" => config.max_lease_ttl = ttl_field(Some(v), k)?.unwrap_or(0),
-            "force_no_cache" => config.force_no_cache = v.as_bool().unwrap_or(v.as_str() == Some("true")),
-            "audit_non_hmac_request_keys" => config.audit_non_hmac_request_keys = string_list(Some(v)),
-            "audit_non_hmac_response_keys" => config.audit_non_hmac_response_keys = string_list(Some(v)),
-            "passthrough_request_headers" => config.passthrough_request_headers = string_list(Some(v)),
+            "force_no_cache" => {
+                config.force_no_cache = v.as_bool().unwrap_or(v.as_str() == Some("true"))
+            }
+            "audit_non_hmac_request_keys" => {
+                config.audit_non_hmac_request_keys = string_list(Some(v))
+            }
+            "audit_non_hmac_response_keys" => {
+                config.audit_non_hmac_response_keys = string_list(Some(v))
+            }
+            "passthrough_request_headers" => {
+                config.passthrough_request_headers = string_list(Some(v))
+            }
             "allowed_response_headers" => config.allowed_response_headers = string_list(Some(v)),
-            "listing_visibility" => config.listing_visibility = listing_visibility(v.as_str().unwrap_or(""))?,
+            "listing_visibility" => {
+                config.listing_visibility = listing_visibility(v.as_str().unwrap_or(""))?
+            }
             "token_type" => config.token_type = token_type(v.as_str().unwrap_or(""))?,
             "plugin_version" | "options" | "description" => {}
             "user_lockout_config" => config.user_lockout_config = v.as_object().cloned(),
-            other => return Err(Error::invalid(format!("unrecognized mount config parameter {other:?}"))),
+            other => {
+                return Err(Error::invalid(format!(
+                    "unrecognized mount config parameter {other:?}"
+                )))
+            }
         }
     }
     Ok(())
@@ -467,7 +488,9 @@ fn apply_config(config: &mut MountConfig, m: &Map<String, Value>) -> Result<()> 
 fn listing_visibility(v: &str) -> Result<String> {
     match v {
         "" | "hidden" | "unauth" => Ok(v.to_string()),
-        other => Err(Error::invalid(format!("invalid listing_visibility {other:?}"))),
+        other => Err(Error::invalid(format!(
+            "invalid listing_visibility {other:?}"
+        ))),
     }
 }
 
@@ -492,7 +515,12 @@ impl SystemBackend {
         entries.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(entries
             .iter()
-            .map(|e| (e.path.clone(), e.to_json(core.config.default_lease_ttl, core.config.max_lease_ttl)))
+            .map(|e| {
+                (
+                    e.path.clone(),
+                    e.to_json(core.config.default_lease_ttl, core.config.max_lease_ttl),
+                )
+            })
             .collect())
     }
 
@@ -525,12 +553,29 @@ impl SystemBackend {
         let entry = active
             .router
             .get(&route)
-            .ok_or_else(|| Error::invalid(format!("No {} mount at {route}", if table == MountTable::Auth { "auth" } else { "secret" })))?
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "No {} mount at {route}",
+                    if table == MountTable::Auth {
+                        "auth"
+                    } else {
+                        "secret"
+                    }
+                ))
+            })?
             .entry();
-        ok(obj(entry.to_json(core.config.default_lease_ttl, core.config.max_lease_ttl)))
+        ok(obj(entry.to_json(
+            core.config.default_lease_ttl,
+            core.config.max_lease_ttl,
+        )))
     }
 
-    async fn tune_read(&self, core: &Core, table: MountTable, mount: &str) -> Result<Option<Response>> {
+    async fn tune_read(
+        &self,
+        core: &Core,
+        table: MountTable,
+        mount: &str,
+    ) -> Result<Option<Response>> {
         let route = Self::route_of(table, mount)?;
         let active = core.active()?;
         let r = active
@@ -539,8 +584,14 @@ impl SystemBackend {
             .ok_or_else(|| Error::invalid(format!("cannot fetch sysview for path {route:?}")))?;
         let e = r.entry();
         let mut m = Map::new();
-        m.insert("default_lease_ttl".into(), json!(r.handle.effective_default_ttl().as_secs()));
-        m.insert("max_lease_ttl".into(), json!(r.handle.effective_max_ttl().as_secs()));
+        m.insert(
+            "default_lease_ttl".into(),
+            json!(r.handle.effective_default_ttl().as_secs()),
+        );
+        m.insert(
+            "max_lease_ttl".into(),
+            json!(r.handle.effective_max_ttl().as_secs()),
+        );
         m.insert("force_no_cache".into(), json!(e.config.force_no_cache));
         m.insert("description".into(), json!(e.description));
         if !e.options.is_empty() {
@@ -549,17 +600,36 @@ impl SystemBackend {
         if table == MountTable::Auth {
             m.insert(
                 "token_type".into(),
-                json!(if e.config.token_type.is_empty() { "default-service" } else { &e.config.token_type }),
+                json!(if e.config.token_type.is_empty() {
+                    "default-service"
+                } else {
+                    &e.config.token_type
+                }),
             );
         }
         if !e.config.listing_visibility.is_empty() {
-            m.insert("listing_visibility".into(), json!(e.config.listing_visibility));
+            m.insert(
+                "listing_visibility".into(),
+                json!(e.config.listing_visibility),
+            );
         }
         for (name, list) in [
-            ("audit_non_hmac_request_keys", &e.config.audit_non_hmac_request_keys),
-            ("audit_non_hmac_response_keys", &e.config.audit_non_hmac_response_keys),
-            ("passthrough_request_headers", &e.config.passthrough_request_headers),
-            ("allowed_response_headers", &e.config.allowed_response_headers),
+            (
+                "audit_non_hmac_request_keys",
+                &e.config.audit_non_hmac_request_keys,
+            ),
+            (
+                "audit_non_hmac_response_keys",
+                &e.config.audit_non_hmac_response_keys,
+            ),
+            (
+                "passthrough_request_headers",
+                &e.config.passthrough_request_headers,
+            ),
+            (
+                "allowed_response_headers",
+                &e.config.allowed_response_headers,
+            ),
         ] {
             if !list.is_empty() {
                 m.insert(name.into(), json!(list));
@@ -571,24 +641,44 @@ impl SystemBackend {
         ok(m)
     }
 
-    async fn tune_write(&self, core: &Core, table: MountTable, mount: &str, d: &FieldData<'_>) -> Result<Option<Response>> {
+    async fn tune_write(
+        &self,
+        core: &Core,
+        table: MountTable,
+        mount: &str,
+        d: &FieldData<'_>,
+    ) -> Result<Option<Response>> {
         let route = Self::route_of(table, mount)?;
         let body = d.body().clone();
         core.tune(&route, move |e| {
             for (k, v) in &body {
                 match k.as_str() {
-                    "default_lease_ttl" => e.config.default_lease_ttl = ttl_field(Some(v), k)?.unwrap_or(0),
+                    "default_lease_ttl" => {
+                        e.config.default_lease_ttl = ttl_field(Some(v), k)?.unwrap_or(0)
+                    }
                     "max_lease_ttl" => e.config.max_lease_ttl = ttl_field(Some(v), k)?.unwrap_or(0),
                     "description" => e.description = v.as_str().unwrap_or("").to_string(),
-                    "audit_non_hmac_request_keys" => e.config.audit_non_hmac_request_keys = string_list(Some(v)),
-                    "audit_non_hmac_response_keys" => e.config.audit_non_hmac_response_keys = string_list(Some(v)),
-                    "passthrough_request_headers" => e.config.passthrough_request_headers = string_list(Some(v)),
-                    "allowed_response_headers" => e.config.allowed_response_headers = string_list(Some(v)),
-                    "listing_visibility" => e.config.listing_visibility = listing_visibility(v.as_str().unwrap_or(""))?,
+                    "audit_non_hmac_request_keys" => {
+                        e.config.audit_non_hmac_request_keys = string_list(Some(v))
+                    }
+                    "audit_non_hmac_response_keys" => {
+                        e.config.audit_non_hmac_response_keys = string_list(Some(v))
+                    }
+                    "passthrough_request_headers" => {
+                        e.config.passthrough_request_headers = string_list(Some(v))
+                    }
+                    "allowed_response_headers" => {
+                        e.config.allowed_response_headers = string_list(Some(v))
+                    }
+                    "listing_visibility" => {
+                        e.config.listing_visibility = listing_visibility(v.as_str().unwrap_or(""))?
+                    }
                     "token_type" if e.table == MountTable::Auth => {
                         e.config.token_type = token_type(v.as_str().unwrap_or(""))?;
                         if e.backend_type == "token" {
-                            return Err(Error::invalid("cannot set token_type on token auth backend"));
+                            return Err(Error::invalid(
+                                "cannot set token_type on token auth backend",
+                            ));
                         }
                     }
                     "user_lockout_config" if e.table == MountTable::Auth => {
@@ -604,19 +694,29 @@ impl SystemBackend {
                                 other => other.to_string(),
                             };
                             if ok_ == "version" {
-                                let old = e.options.get("version").cloned().unwrap_or_else(|| "1".into());
+                                let old = e
+                                    .options
+                                    .get("version")
+                                    .cloned()
+                                    .unwrap_or_else(|| "1".into());
                                 if e.backend_type != "kv" {
                                     continue;
                                 }
                                 if old == "2" && val == "1" {
-                                    return Err(Error::invalid("cannot downgrade mount from KV version 2 to version 1"));
+                                    return Err(Error::invalid(
+                                        "cannot downgrade mount from KV version 2 to version 1",
+                                    ));
                                 }
                             }
                             e.options.insert(ok_.clone(), val);
                         }
                     }
                     "plugin_version" | "path" => {}
-                    other => return Err(Error::invalid(format!("unrecognized tune parameter {other:?}"))),
+                    other => {
+                        return Err(Error::invalid(format!(
+                            "unrecognized tune parameter {other:?}"
+                        )))
+                    }
                 }
             }
             Ok(())
@@ -625,7 +725,12 @@ impl SystemBackend {
         Ok(None)
     }
 
-    async fn table_write(&self, req: &Request, table: MountTable, d: FieldData<'_>) -> Result<Option<Response>> {
+    async fn table_write(
+        &self,
+        req: &Request,
+        table: MountTable,
+        d: FieldData<'_>,
+    ) -> Result<Option<Response>> {
         let core = self.core()?;
         let path = d.string("path")?;
         if let Some(mount) = path.strip_suffix("/tune") {
@@ -650,7 +755,11 @@ impl SystemBackend {
                     options.insert("version".into(), "1".into());
                 }
                 Some("1") | Some("2") => {}
-                Some(other) => return Err(Error::invalid(format!("invalid KV version {other:?}: expected 1 or 2"))),
+                Some(other) => {
+                    return Err(Error::invalid(format!(
+                        "invalid KV version {other:?}: expected 1 or 2"
+                    )))
+                }
             }
         }
         let mut entry = Core::new_entry(table, &path, &backend_type);
@@ -663,11 +772,17 @@ impl SystemBackend {
         if let Some(config) = d.map("config")? {
             apply_config(&mut entry.config, &config)?;
         }
-        if entry.config.max_lease_ttl != 0 && entry.config.default_lease_ttl > entry.config.max_lease_ttl {
-            return Err(Error::invalid("given default lease TTL greater than given max lease TTL"));
+        if entry.config.max_lease_ttl != 0
+            && entry.config.default_lease_ttl > entry.config.max_lease_ttl
+        {
+            return Err(Error::invalid(
+                "given default lease TTL greater than given max lease TTL",
+            ));
         }
         if Duration::from_secs(entry.config.max_lease_ttl) > core.config.max_lease_ttl {
-            return Err(Error::invalid("given max lease TTL greater than system max lease TTL"));
+            return Err(Error::invalid(
+                "given max lease TTL greater than system max lease TTL",
+            ));
         }
         let _ = req;
         core.mount(entry).await?;
@@ -711,7 +826,11 @@ impl SystemBackend {
         let status = RemountStatus {
             source: from.clone(),
             target: to.clone(),
-            status: if result.is_ok() { "success".into() } else { "failure".into() },
+            status: if result.is_ok() {
+                "success".into()
+            } else {
+                "failure".into()
+            },
             start_time: start,
             end_time: crate::time::rfc3339_now(),
         };
@@ -809,12 +928,21 @@ impl SystemBackend {
         Ok(paths)
     }
 
-    async fn capabilities_for(&self, policies: &[String], is_root: bool, paths: Vec<String>) -> Result<Option<Response>> {
+    async fn capabilities_for(
+        &self,
+        policies: &[String],
+        is_root: bool,
+        paths: Vec<String>,
+    ) -> Result<Option<Response>> {
         let core = self.core()?;
         let acl = core.active()?.policies.acl(policies).await?;
         let mut m = Map::new();
         for p in &paths {
-            let caps = if is_root { vec!["root".to_string()] } else { acl.capabilities(p.trim_start_matches('/')) };
+            let caps = if is_root {
+                vec!["root".to_string()]
+            } else {
+                acl.capabilities(p.trim_start_matches('/'))
+            };
             m.insert(p.clone(), json!(caps));
         }
         if paths.len() == 1 {
@@ -836,16 +964,25 @@ impl SystemBackend {
             .lookup(&token)
             .await?
             .ok_or_else(|| Error::invalid("invalid token"))?;
-        self.capabilities_for(&entry.all_policies(), entry.is_root(), Self::requested_paths(&d)?)
-            .await
+        self.capabilities_for(
+            &entry.all_policies(),
+            entry.is_root(),
+            Self::requested_paths(&d)?,
+        )
+        .await
     }
 
     async fn capabilities_self(&self, req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
         let auth = req.auth.as_ref().ok_or(Error::PermissionDenied)?;
-        self.capabilities_for(&auth.policies, auth.is_root, Self::requested_paths(&d)?).await
+        self.capabilities_for(&auth.policies, auth.is_root, Self::requested_paths(&d)?)
+            .await
     }
 
-    async fn capabilities_accessor(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
+    async fn capabilities_accessor(
+        &self,
+        _req: &Request,
+        d: FieldData<'_>,
+    ) -> Result<Option<Response>> {
         let core = self.core()?;
         let active = core.active()?;
         let accessor = d.string("accessor")?;
@@ -859,8 +996,12 @@ impl SystemBackend {
             .lookup_hash(&hash)
             .await?
             .ok_or_else(|| Error::invalid("invalid accessor"))?;
-        self.capabilities_for(&entry.all_policies(), entry.is_root(), Self::requested_paths(&d)?)
-            .await
+        self.capabilities_for(
+            &entry.all_policies(),
+            entry.is_root(),
+            Self::requested_paths(&d)?,
+        )
+        .await
     }
 
     async fn explain(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
@@ -888,7 +1029,9 @@ impl SystemBackend {
         } else if let Some(p) = d.strings("policies")? {
             arca_sdk::token_fields::normalize_policies(p)
         } else {
-            return Err(Error::invalid("one of token, accessor or policies is required"));
+            return Err(Error::invalid(
+                "one of token, accessor or policies is required",
+            ));
         };
         let operation = match d.string("operation")?.as_str() {
             "read" => Operation::Read,
@@ -928,7 +1071,14 @@ impl SystemBackend {
         m.insert("path".into(), json!(path));
         m.insert("operation".into(), json!(operation.as_str()));
         m.insert("sudo_required".into(), json!(sudo_required));
-        m.insert("decision".into(), json!(if decision.allowed { "allowed" } else { "denied" }));
+        m.insert(
+            "decision".into(),
+            json!(if decision.allowed {
+                "allowed"
+            } else {
+                "denied"
+            }),
+        );
         ok(m)
     }
 
@@ -955,7 +1105,9 @@ impl SystemBackend {
             let mut info = obj(e.to_json(core.config.default_lease_ttl, core.config.max_lease_ttl));
             if req.auth.is_none() {
                 // Unauthenticated callers see only what the UI needs.
-                info = obj(json!({"type": e.backend_type, "description": e.description, "options": info.get("options").cloned().unwrap_or(Value::Null)}));
+                info = obj(
+                    json!({"type": e.backend_type, "description": e.description, "options": info.get("options").cloned().unwrap_or(Value::Null)}),
+                );
             }
             match e.table {
                 MountTable::Secrets => secret.insert(e.path.clone(), Value::Object(info)),
@@ -976,7 +1128,11 @@ impl SystemBackend {
             return Err(Error::PermissionDenied);
         };
         let allowed = match &req.auth {
-            Some(a) => active.policies.acl(&a.policies).await?.has_mount_access(&route.route),
+            Some(a) => active
+                .policies
+                .acl(&a.policies)
+                .await?
+                .has_mount_access(&route.route),
             None => false,
         };
         if !allowed {
@@ -1008,7 +1164,9 @@ impl SystemBackend {
     async fn key_status(&self, _req: &Request, _d: FieldData<'_>) -> Result<Option<Response>> {
         let core = self.core()?;
         let s = core.barrier.key_status()?;
-        ok(obj(json!({"term": s.term, "install_time": s.install_time, "encryptions": s.encryptions})))
+        ok(obj(
+            json!({"term": s.term, "install_time": s.install_time, "encryptions": s.encryptions}),
+        ))
     }
 
     async fn rotate(&self, _req: &Request, _d: FieldData<'_>) -> Result<Option<Response>> {
@@ -1023,16 +1181,25 @@ impl SystemBackend {
     }
 
     async fn rekey_init(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
-        if d.strings("pgp_keys")?.is_some_and(|k| !k.is_empty()) || d.bool("backup")?.unwrap_or(false) {
-            return Err(Error::unsupported("pgp_keys and backup: PGP-encrypted key shares are not supported"));
+        if d.strings("pgp_keys")?.is_some_and(|k| !k.is_empty())
+            || d.bool("backup")?.unwrap_or(false)
+        {
+            return Err(Error::unsupported(
+                "pgp_keys and backup: PGP-encrypted key shares are not supported",
+            ));
         }
         let shares = d.int("secret_shares")?.unwrap_or(0);
         let threshold = d.int("secret_threshold")?.unwrap_or(0);
         if shares <= 0 || threshold <= 0 {
-            return Err(Error::invalid("secret_shares and secret_threshold must be positive"));
+            return Err(Error::invalid(
+                "secret_shares and secret_threshold must be positive",
+            ));
         }
         let verify = d.bool("require_verification")?.unwrap_or(false);
-        ok(self.core()?.rekey_init(shares as usize, threshold as usize, verify).await?)
+        ok(self
+            .core()?
+            .rekey_init(shares as usize, threshold as usize, verify)
+            .await?)
     }
 
     async fn rekey_cancel(&self, _req: &Request, _d: FieldData<'_>) -> Result<Option<Response>> {
@@ -1057,35 +1224,66 @@ impl SystemBackend {
         ok(self.core()?.rekey_update(&key, &nonce).await?)
     }
 
-    async fn rekey_verify_status(&self, _req: &Request, _d: FieldData<'_>) -> Result<Option<Response>> {
+    async fn rekey_verify_status(
+        &self,
+        _req: &Request,
+        _d: FieldData<'_>,
+    ) -> Result<Option<Response>> {
         ok(self.core()?.rekey_verify_status().await?)
     }
 
-    async fn rekey_verify_update(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
+    async fn rekey_verify_update(
+        &self,
+        _req: &Request,
+        d: FieldData<'_>,
+    ) -> Result<Option<Response>> {
         let (key, nonce) = Self::key_and_nonce(&d)?;
         ok(self.core()?.rekey_verify_update(&key, &nonce).await?)
     }
 
-    async fn rekey_verify_cancel(&self, _req: &Request, _d: FieldData<'_>) -> Result<Option<Response>> {
+    async fn rekey_verify_cancel(
+        &self,
+        _req: &Request,
+        _d: FieldData<'_>,
+    ) -> Result<Option<Response>> {
         let core = self.core()?;
         core.rekey_verify_cancel().await?;
         ok(core.rekey_verify_status().await?)
     }
 
-    async fn generate_root_status(&self, _req: &Request, _d: FieldData<'_>) -> Result<Option<Response>> {
+    async fn generate_root_status(
+        &self,
+        _req: &Request,
+        _d: FieldData<'_>,
+    ) -> Result<Option<Response>> {
         ok(self.core()?.generate_root_status().await?)
     }
 
-    async fn generate_root_init(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
-        ok(self.core()?.generate_root_init(d.str("otp")?, d.str("pgp_key")?).await?)
+    async fn generate_root_init(
+        &self,
+        _req: &Request,
+        d: FieldData<'_>,
+    ) -> Result<Option<Response>> {
+        ok(self
+            .core()?
+            .generate_root_init(d.str("otp")?, d.str("pgp_key")?)
+            .await?)
     }
 
-    async fn generate_root_cancel(&self, _req: &Request, _d: FieldData<'_>) -> Result<Option<Response>> {
+    async fn generate_root_cancel(
+        &self,
+        _req: &Request,
+        _d: FieldData<'_>,
+    ) -> Result<Option<Response>> {
         self.core()?.generate_root_cancel().await?;
         Ok(None)
     }
 
-    async fn generate_root_update(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
+    async fn generate_root_update(
+        &self,
+        _req: &Request,
+        d: FieldData<'_>,
+    ) -> Result<Option<Response>> {
         let (key, nonce) = Self::key_and_nonce(&d)?;
         ok(self.core()?.generate_root_update(&key, &nonce).await?)
     }
@@ -1100,10 +1298,13 @@ impl SystemBackend {
             .decode(encoded.trim_end_matches('='))
             .map_err(|_| Error::invalid("encoded_token is not valid base64"))?;
         if raw.len() != otp.len() {
-            return Err(Error::invalid("length of encoded token does not match the OTP"));
+            return Err(Error::invalid(
+                "length of encoded token does not match the OTP",
+            ));
         }
         let token: Vec<u8> = raw.iter().zip(otp.bytes()).map(|(a, b)| a ^ b).collect();
-        let token = String::from_utf8(token).map_err(|_| Error::invalid("decoded token is not valid text"))?;
+        let token = String::from_utf8(token)
+            .map_err(|_| Error::invalid("decoded token is not valid text"))?;
         ok(obj(json!({"token": token})))
     }
 
@@ -1122,7 +1323,11 @@ impl SystemBackend {
         Ok(None)
     }
 
-    async fn leases_irrevocable(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
+    async fn leases_irrevocable(
+        &self,
+        _req: &Request,
+        d: FieldData<'_>,
+    ) -> Result<Option<Response>> {
         let ty = d.string("type")?;
         if !ty.is_empty() && ty != "irrevocable" {
             return Err(Error::invalid("type must be \"irrevocable\""));
@@ -1153,9 +1358,15 @@ impl SystemBackend {
         let count = match ty.as_str() {
             "irrevocable" => active.leases.irrevocable().await?.len(),
             "" | "all" => active.leases.count().await?,
-            other => return Err(Error::invalid(format!("invalid type {other:?}: expected \"irrevocable\" or \"all\""))),
+            other => {
+                return Err(Error::invalid(format!(
+                    "invalid type {other:?}: expected \"irrevocable\" or \"all\""
+                )))
+            }
         };
-        ok(obj(json!({"lease_count": count, "counts": {"root": count}})))
+        ok(obj(
+            json!({"lease_count": count, "counts": {"root": count}}),
+        ))
     }
 
     async fn lease_lookup(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
@@ -1188,7 +1399,11 @@ impl SystemBackend {
 
     fn lease_id_of(d: &FieldData<'_>) -> Result<String> {
         let from_url = d.string("url_lease_id")?;
-        let id = if from_url.is_empty() { d.string("lease_id")? } else { from_url };
+        let id = if from_url.is_empty() {
+            d.string("lease_id")?
+        } else {
+            from_url
+        };
         if id.is_empty() {
             return Err(Error::invalid("lease_id must be specified"));
         }
@@ -1229,13 +1444,21 @@ impl SystemBackend {
         Ok(None)
     }
 
-    async fn lease_revoke_prefix(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
+    async fn lease_revoke_prefix(
+        &self,
+        _req: &Request,
+        d: FieldData<'_>,
+    ) -> Result<Option<Response>> {
         let core = self.core()?;
         core.revoke_prefix(&d.string("prefix")?, false).await?;
         Ok(None)
     }
 
-    async fn lease_revoke_force(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
+    async fn lease_revoke_force(
+        &self,
+        _req: &Request,
+        d: FieldData<'_>,
+    ) -> Result<Option<Response>> {
         let core = self.core()?;
         core.revoke_prefix(&d.string("prefix")?, true).await?;
         Ok(None)
@@ -1251,7 +1474,9 @@ impl SystemBackend {
 
     async fn wrapping_wrap(&self, req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
         if req.wrap_ttl.is_none_or(|t| t.is_zero()) {
-            return Err(Error::invalid("wrapping requested but no wrap TTL specified: set the X-Vault-Wrap-TTL header"));
+            return Err(Error::invalid(
+                "wrapping requested but no wrap TTL specified: set the X-Vault-Wrap-TTL header",
+            ));
         }
         if d.body().is_empty() {
             return Err(Error::invalid("empty request body"));
@@ -1261,7 +1486,11 @@ impl SystemBackend {
 
     fn wrapping_token(req: &Request, d: &FieldData<'_>) -> Result<String> {
         let token = d.string("token")?;
-        let token = if token.is_empty() { req.client_token.clone() } else { token };
+        let token = if token.is_empty() {
+            req.client_token.clone()
+        } else {
+            token
+        };
         if token.is_empty() {
             return Err(Error::invalid("missing wrapping token"));
         }
@@ -1289,9 +1518,14 @@ impl SystemBackend {
         if token.is_empty() {
             return Err(Error::invalid("missing wrapping token"));
         }
-        let creq = ClientRequest::new(Operation::Update, &format!("{}{}", req.mount_point, req.path));
+        let creq = ClientRequest::new(
+            Operation::Update,
+            &format!("{}{}", req.mount_point, req.path),
+        );
         let out = core.rewrap(&creq, &token).await?;
-        let info = out.wrap_info.ok_or_else(|| Error::internal("rewrap produced no token"))?;
+        let info = out
+            .wrap_info
+            .ok_or_else(|| Error::internal("rewrap produced no token"))?;
         Ok(Some(Response {
             issued_auth: None,
             data: None,
@@ -1419,7 +1653,11 @@ impl SystemBackend {
         let out = match d.string("format")?.as_str() {
             "hex" => hex::encode(sum.as_ref()),
             "base64" => base64::engine::general_purpose::STANDARD.encode(sum.as_ref()),
-            other => return Err(Error::invalid(format!("unsupported encoding format {other}; must be \"hex\" or \"base64\""))),
+            other => {
+                return Err(Error::invalid(format!(
+                    "unsupported encoding format {other}; must be \"hex\" or \"base64\""
+                )))
+            }
         };
         ok(obj(json!({"sum": out})))
     }
@@ -1428,21 +1666,37 @@ impl SystemBackend {
         let mut bytes = d.int("bytes")?.unwrap_or(32);
         let url = d.string("urlbytes")?;
         if !url.is_empty() {
-            bytes = url.parse().map_err(|_| Error::invalid(format!("error parsing url-set byte count: {url}")))?;
+            bytes = url
+                .parse()
+                .map_err(|_| Error::invalid(format!("error parsing url-set byte count: {url}")))?;
         }
         if !(1..=(128 * 1024)).contains(&bytes) {
-            return Err(Error::invalid("the number of bytes must be between 1 and 131072"));
+            return Err(Error::invalid(
+                "the number of bytes must be between 1 and 131072",
+            ));
         }
         match d.string("source")?.as_str() {
             "platform" | "all" => {}
-            "seal" => return Err(Error::unsupported("source \"seal\": no entropy-providing seal is configured")),
-            other => return Err(Error::invalid(format!("unsupported entropy source {other:?}"))),
+            "seal" => {
+                return Err(Error::unsupported(
+                    "source \"seal\": no entropy-providing seal is configured",
+                ))
+            }
+            other => {
+                return Err(Error::invalid(format!(
+                    "unsupported entropy source {other:?}"
+                )))
+            }
         }
         let buf = crate::crypto::random_bytes(bytes as usize).map_err(Error::internal)?;
         let out = match d.string("format")?.as_str() {
             "hex" => hex::encode(&buf[..]),
             "base64" => base64::engine::general_purpose::STANDARD.encode(&buf[..]),
-            other => return Err(Error::invalid(format!("unsupported encoding format {other}; must be \"hex\" or \"base64\""))),
+            other => {
+                return Err(Error::invalid(format!(
+                    "unsupported encoding format {other}; must be \"hex\" or \"base64\""
+                )))
+            }
         };
         ok(obj(json!({"random_bytes": out})))
     }

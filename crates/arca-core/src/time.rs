@@ -3,7 +3,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn rfc3339_now() -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     rfc3339(now.as_secs() as i64, now.subsec_nanos())
 }
 
@@ -66,7 +68,10 @@ mod tests {
     #[test]
     fn formats_and_parses() {
         assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_700_000_000, 500_000_000), "2023-11-14T22:13:20.5Z");
+        assert_eq!(
+            rfc3339(1_700_000_000, 500_000_000),
+            "2023-11-14T22:13:20.5Z"
+        );
         for t in [0i64, 951_782_400, 1_700_000_000, 4_102_444_800] {
             assert_eq!(parse_rfc3339(&rfc3339(t, 0)), Some(t));
         }

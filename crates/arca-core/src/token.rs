@@ -139,14 +139,24 @@ impl TokenEntry {
         if !self.identity_policies.is_empty() {
             m.insert("identity_policies".into(), json!(self.identity_policies));
         }
-        m.insert("issue_time".into(), json!(crate::time::rfc3339_secs(self.creation_time)));
+        m.insert(
+            "issue_time".into(),
+            json!(crate::time::rfc3339_secs(self.creation_time)),
+        );
         if self.last_renewal_time != 0 {
-            m.insert("last_renewal".into(), json!(crate::time::rfc3339_secs(self.last_renewal_time)));
+            m.insert(
+                "last_renewal".into(),
+                json!(crate::time::rfc3339_secs(self.last_renewal_time)),
+            );
             m.insert("last_renewal_time".into(), json!(self.last_renewal_time));
         }
         m.insert(
             "meta".into(),
-            if self.meta.is_empty() { Value::Null } else { json!(self.meta) },
+            if self.meta.is_empty() {
+                Value::Null
+            } else {
+                json!(self.meta)
+            },
         );
         m.insert("num_uses".into(), json!(self.num_uses));
         m.insert("orphan".into(), json!(self.parent.is_empty()));
@@ -198,12 +208,19 @@ impl TokenStore {
     }
 
     fn accessor_key(&self, accessor: &str) -> String {
-        format!("{ACCESSOR_PREFIX}{}", self.salt.sign_hex(format!("accessor:{accessor}").as_bytes()))
+        format!(
+            "{ACCESSOR_PREFIX}{}",
+            self.salt
+                .sign_hex(format!("accessor:{accessor}").as_bytes())
+        )
     }
 
     /// Creates a random service token string and its accessor.
     pub fn new_service_token() -> Result<(String, String)> {
-        let token = format!("{SERVICE_PREFIX}{}", random_base62(24).map_err(Error::internal)?);
+        let token = format!(
+            "{SERVICE_PREFIX}{}",
+            random_base62(24).map_err(Error::internal)?
+        );
         let accessor = random_base62(24).map_err(Error::internal)?;
         Ok((token, accessor))
     }
@@ -236,7 +253,10 @@ impl TokenStore {
     /// Serialises a batch token: the entry itself, encrypted, is the token.
     pub fn encode_batch(&self, entry: &TokenEntry) -> Result<String> {
         let plain = serde_json::to_vec(entry).map_err(Error::internal)?;
-        let sealed = self.batch_key.seal(b"batch-token", &plain).map_err(Error::internal)?;
+        let sealed = self
+            .batch_key
+            .seal(b"batch-token", &plain)
+            .map_err(Error::internal)?;
         Ok(format!("{BATCH_PREFIX}{}", b64url().encode(sealed)))
     }
 
@@ -268,7 +288,11 @@ impl TokenStore {
     pub async fn lookup_hash(&self, hash: &str) -> Result<Option<Arc<TokenEntry>>> {
         let entry = match self.cache.get(hash) {
             Some(e) => e.clone(),
-            None => match self.storage.get_json::<TokenEntry>(&format!("{ID_PREFIX}{hash}")).await? {
+            None => match self
+                .storage
+                .get_json::<TokenEntry>(&format!("{ID_PREFIX}{hash}"))
+                .await?
+            {
                 Some(e) => {
                     let e = Arc::new(e);
                     self.cache.insert(hash.to_string(), e.clone());
@@ -334,7 +358,9 @@ impl TokenStore {
                 e.parent.clear();
                 self.update(e).await?;
             }
-            self.storage.delete(&format!("{PARENT_PREFIX}{hash}/{child}")).await?;
+            self.storage
+                .delete(&format!("{PARENT_PREFIX}{hash}/{child}"))
+                .await?;
         }
         Ok(())
     }
@@ -343,7 +369,11 @@ impl TokenStore {
     pub async fn accessors(&self) -> Result<Vec<String>> {
         let mut out = Vec::new();
         for hash in self.storage.list(ID_PREFIX).await? {
-            if let Some(e) = self.storage.get_json::<TokenEntry>(&format!("{ID_PREFIX}{hash}")).await? {
+            if let Some(e) = self
+                .storage
+                .get_json::<TokenEntry>(&format!("{ID_PREFIX}{hash}"))
+                .await?
+            {
                 out.push(e.accessor);
             }
         }
@@ -356,10 +386,20 @@ impl TokenStore {
         let mut accessors_removed = 0;
         for key in self.storage.list(ACCESSOR_PREFIX).await? {
             let full = format!("{ACCESSOR_PREFIX}{key}");
-            let Some(hash) = self.storage.get(&full).await?.and_then(|b| String::from_utf8(b).ok()) else {
+            let Some(hash) = self
+                .storage
+                .get(&full)
+                .await?
+                .and_then(|b| String::from_utf8(b).ok())
+            else {
                 continue;
             };
-            if self.storage.get(&format!("{ID_PREFIX}{hash}")).await?.is_none() {
+            if self
+                .storage
+                .get(&format!("{ID_PREFIX}{hash}"))
+                .await?
+                .is_none()
+            {
                 self.storage.delete(&full).await?;
                 accessors_removed += 1;
             }
@@ -367,11 +407,21 @@ impl TokenStore {
         let mut parents_removed = 0;
         for parent in self.storage.list(PARENT_PREFIX).await? {
             let parent = parent.trim_end_matches('/').to_string();
-            let parent_exists = self.storage.get(&format!("{ID_PREFIX}{parent}")).await?.is_some();
+            let parent_exists = self
+                .storage
+                .get(&format!("{ID_PREFIX}{parent}"))
+                .await?
+                .is_some();
             for child in self.children(&parent).await? {
-                let child_exists = self.storage.get(&format!("{ID_PREFIX}{child}")).await?.is_some();
+                let child_exists = self
+                    .storage
+                    .get(&format!("{ID_PREFIX}{child}"))
+                    .await?
+                    .is_some();
                 if !parent_exists || !child_exists {
-                    self.storage.delete(&format!("{PARENT_PREFIX}{parent}/{child}")).await?;
+                    self.storage
+                        .delete(&format!("{PARENT_PREFIX}{parent}/{child}"))
+                        .await?;
                     parents_removed += 1;
                 }
             }
@@ -389,7 +439,10 @@ impl TokenStore {
     }
 }
 
-async fn load_or_create_secret(storage: &dyn Storage, path: &str) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+async fn load_or_create_secret(
+    storage: &dyn Storage,
+    path: &str,
+) -> Result<zeroize::Zeroizing<Vec<u8>>> {
     if let Some(v) = storage.get(path).await? {
         return Ok(zeroize::Zeroizing::new(v));
     }
@@ -432,11 +485,19 @@ pub fn plan_ttl(
         }
         return TtlPlan { ttl, max_expire };
     }
-    let mount_cap = if mount_max.is_zero() { 0 } else { now + mount_max.as_secs() as i64 };
+    let mount_cap = if mount_max.is_zero() {
+        0
+    } else {
+        now + mount_max.as_secs() as i64
+    };
     if mount_cap != 0 && (max_expire == 0 || mount_cap < max_expire) {
         max_expire = mount_cap;
     }
-    let mut ttl = if requested_ttl.is_zero() { mount_default } else { requested_ttl };
+    let mut ttl = if requested_ttl.is_zero() {
+        mount_default
+    } else {
+        requested_ttl
+    };
     if max_expire != 0 && now + ttl.as_secs() as i64 > max_expire {
         ttl = Duration::from_secs((max_expire - now).max(0) as u64);
     }
@@ -463,7 +524,11 @@ mod tests {
         ];
         for ((t, p, e, df, mx, root), (want_ttl, want_max)) in cases {
             let plan = plan_ttl(now, d(t), d(p), d(e), d(df), d(mx), root);
-            assert_eq!((plan.ttl.as_secs(), plan.max_expire), (want_ttl, want_max), "{t} {p} {e}");
+            assert_eq!(
+                (plan.ttl.as_secs(), plan.max_expire),
+                (want_ttl, want_max),
+                "{t} {p} {e}"
+            );
         }
     }
 }

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use arca_sdk::token_fields::{normalize_policies, token_fields, validate_cidr, TokenParams};
 use arca_sdk::{
-    Backend, Error, FieldData, FieldType, Operation, Path, PathRouter, Request, Response, Result, SpecialPaths,
-    StorageExt,
+    Backend, Error, FieldData, FieldType, Operation, Path, PathRouter, Request, Response, Result,
+    SpecialPaths, StorageExt,
 };
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -48,18 +48,54 @@ fn create_path(pattern: &str) -> Path<TokenBackend> {
     Path::new(pattern)
         .field("role_name", FieldType::String, "Name of the role")
         .field("id", FieldType::String, "Value for the token")
-        .field("policies", FieldType::CommaStringSlice, "List of policies for the token")
-        .field("meta", FieldType::StringMap, "Arbitrary key=value metadata to associate with the token")
-        .field("no_parent", FieldType::Bool, "Do not include the parent token (requires root or sudo)")
-        .field("no_default_policy", FieldType::Bool, "Do not include default policy for this token")
+        .field(
+            "policies",
+            FieldType::CommaStringSlice,
+            "List of policies for the token",
+        )
+        .field(
+            "meta",
+            FieldType::StringMap,
+            "Arbitrary key=value metadata to associate with the token",
+        )
+        .field(
+            "no_parent",
+            FieldType::Bool,
+            "Do not include the parent token (requires root or sudo)",
+        )
+        .field(
+            "no_default_policy",
+            FieldType::Bool,
+            "Do not include default policy for this token",
+        )
         .field("ttl", FieldType::Duration, "Time to live for this token")
-        .field("explicit_max_ttl", FieldType::Duration, "Explicit Max TTL for this token")
-        .field("display_name", FieldType::String, "Name to associate with this token")
-        .field("num_uses", FieldType::Int, "Max number of uses for this token")
+        .field(
+            "explicit_max_ttl",
+            FieldType::Duration,
+            "Explicit Max TTL for this token",
+        )
+        .field(
+            "display_name",
+            FieldType::String,
+            "Name to associate with this token",
+        )
+        .field(
+            "num_uses",
+            FieldType::Int,
+            "Max number of uses for this token",
+        )
         .field("period", FieldType::Duration, "Renew period")
-        .field("renewable", FieldType::Bool, "Allow token to be renewed past its initial TTL up to system/mount maximum TTL")
+        .field(
+            "renewable",
+            FieldType::Bool,
+            "Allow token to be renewed past its initial TTL up to system/mount maximum TTL",
+        )
         .field("type", FieldType::String, "Token type (service or batch)")
-        .field("entity_alias", FieldType::String, "Name of the entity alias to associate with this token")
+        .field(
+            "entity_alias",
+            FieldType::String,
+            "Name of the entity alias to associate with this token",
+        )
         .field("lease", FieldType::String, "Use 'ttl' instead")
 }
 
@@ -76,7 +112,9 @@ impl TokenBackend {
     }
 
     fn paths() -> Vec<Path<TokenBackend>> {
-        let token_field = |p: Path<TokenBackend>| p.field("token", FieldType::String, "Token to look up/renew/revoke");
+        let token_field = |p: Path<TokenBackend>| {
+            p.field("token", FieldType::String, "Token to look up/renew/revoke")
+        };
         vec![
             create_path("create")
                 .op(Operation::Update, h!(create))
@@ -154,7 +192,10 @@ impl TokenBackend {
     }
 
     fn caller<'a>(&self, active: &'a Active, req: &Request) -> CallerRef<'a> {
-        CallerRef { active, token: req.client_token.clone() }
+        CallerRef {
+            active,
+            token: req.client_token.clone(),
+        }
     }
 
     async fn caller_entry(&self, active: &Active, req: &Request) -> Result<Arc<TokenEntry>> {
@@ -162,12 +203,20 @@ impl TokenBackend {
     }
 
     /// Whether the caller may do privileged things on this path (root, or sudo in its ACL).
-    async fn caller_is_sudo(&self, active: &Active, entry: &TokenEntry, path: &str) -> Result<bool> {
+    async fn caller_is_sudo(
+        &self,
+        active: &Active,
+        entry: &TokenEntry,
+        path: &str,
+    ) -> Result<bool> {
         if entry.is_root() {
             return Ok(true);
         }
         let acl = active.policies.acl(&entry.all_policies()).await?;
-        Ok(acl.capabilities(path).iter().any(|c| c == "sudo" || c == "root"))
+        Ok(acl
+            .capabilities(path)
+            .iter()
+            .any(|c| c == "sudo" || c == "root"))
     }
 
     async fn create(&self, req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
@@ -206,7 +255,10 @@ impl TokenBackend {
         let is_sudo = self.caller_is_sudo(&active, &parent, &full_path).await?;
         let is_root = parent.is_root();
 
-        let token_type = match (d.string("type")?.as_str(), role.as_ref().map(|r| r.token.token_type.as_str())) {
+        let token_type = match (
+            d.string("type")?.as_str(),
+            role.as_ref().map(|r| r.token.token_type.as_str()),
+        ) {
             ("", Some("batch")) | ("", Some("default-batch")) | ("batch", _) => TokenType::Batch,
             ("", _) | ("service", _) => TokenType::Service,
             (other, _) => return Err(Error::invalid(format!("unsupported token type {other:?}"))),
@@ -225,7 +277,9 @@ impl TokenBackend {
             renewable: true,
             display_name: "token".into(),
             path: match &role {
-                Some(r) if !r.path_suffix.is_empty() => format!("auth/token/create/{}/{}", r.name, r.path_suffix),
+                Some(r) if !r.path_suffix.is_empty() => {
+                    format!("auth/token/create/{}/{}", r.name, r.path_suffix)
+                }
                 Some(r) => format!("auth/token/create/{}", r.name),
                 None => "auth/token/create".into(),
             },
@@ -236,10 +290,14 @@ impl TokenBackend {
         };
         if let Some(id) = d.str("id")?.filter(|s| !s.is_empty()) {
             if !is_root && !is_sudo {
-                return Err(Error::invalid("root or sudo privileges required to specify token id"));
+                return Err(Error::invalid(
+                    "root or sudo privileges required to specify token id",
+                ));
             }
             if token_type == TokenType::Batch {
-                return Err(Error::invalid("token IDs can not be manually specified for batch tokens"));
+                return Err(Error::invalid(
+                    "token IDs can not be manually specified for batch tokens",
+                ));
             }
             if id.contains('.') {
                 return Err(Error::invalid("token IDs can not contain a period"));
@@ -259,7 +317,10 @@ impl TokenBackend {
         spec.num_uses = n as u64;
         if parent.num_uses > 0 && (spec.num_uses == 0 || spec.num_uses >= parent.num_uses) {
             // A limited-use parent could otherwise mint itself more uses.
-            spec.num_uses = spec.num_uses.max(1).min(parent.num_uses.saturating_sub(1).max(1));
+            spec.num_uses = spec
+                .num_uses
+                .max(1)
+                .min(parent.num_uses.saturating_sub(1).max(1));
         }
         spec.no_default_policy = d.bool("no_default_policy")?.unwrap_or(false);
         spec.renewable = d.bool("renewable")?.unwrap_or(true);
@@ -274,14 +335,18 @@ impl TokenBackend {
         spec.explicit_max_ttl = d.duration("explicit_max_ttl")?.unwrap_or_default();
         spec.period = d.duration("period")?.unwrap_or_default();
         if !spec.period.is_zero() && role.is_none() && !is_root && !is_sudo {
-            return Err(Error::invalid("root or sudo privileges required to create periodic token"));
+            return Err(Error::invalid(
+                "root or sudo privileges required to create periodic token",
+            ));
         }
 
         // Parentage.
         let mut orphan = orphan_endpoint;
         if d.bool("no_parent")?.unwrap_or(false) {
             if !is_root && !is_sudo {
-                return Err(Error::invalid("root or sudo privileges required to create orphan token"));
+                return Err(Error::invalid(
+                    "root or sudo privileges required to create orphan token",
+                ));
             }
             orphan = true;
         }
@@ -315,12 +380,17 @@ impl TokenBackend {
                         || r.token.token_policies.contains(p)
                 };
                 if let Some(bad) = policies.iter().find(|p| !allowed(p)) {
-                    return Err(Error::invalid(format!("token policies ([{bad}]) must be subset of the role's allowed policies")));
+                    return Err(Error::invalid(format!(
+                        "token policies ([{bad}]) must be subset of the role's allowed policies"
+                    )));
                 }
                 if let Some(bad) = policies.iter().find(|p| {
-                    r.disallowed_policies.contains(p) || r.disallowed_policies_glob.iter().any(|g| glob_match(g, p))
+                    r.disallowed_policies.contains(p)
+                        || r.disallowed_policies_glob.iter().any(|g| glob_match(g, p))
                 }) {
-                    return Err(Error::invalid(format!("token policy ({bad}) is disallowed by this role")));
+                    return Err(Error::invalid(format!(
+                        "token policy ({bad}) is disallowed by this role"
+                    )));
                 }
                 if policies.iter().any(|p| p == "root") && !is_root {
                     return Err(Error::invalid("root tokens may not be created by non-root"));
@@ -329,7 +399,12 @@ impl TokenBackend {
             }
             None => {
                 if policies.is_empty() {
-                    policies = parent.policies.iter().filter(|p| *p != "default" || !spec.no_default_policy).cloned().collect();
+                    policies = parent
+                        .policies
+                        .iter()
+                        .filter(|p| *p != "default" || !spec.no_default_policy)
+                        .cloned()
+                        .collect();
                 }
                 if !is_root && !is_sudo {
                     let parent_has = |p: &String| parent.policies.contains(p) || (p == "default");
@@ -343,24 +418,39 @@ impl TokenBackend {
                 }
             }
         }
-        if policies.iter().any(|p| p == crate::wrapping::WRAPPING_POLICY_NAME) {
-            return Err(Error::invalid("cannot assign the response-wrapping policy to a token"));
+        if policies
+            .iter()
+            .any(|p| p == crate::wrapping::WRAPPING_POLICY_NAME)
+        {
+            return Err(Error::invalid(
+                "cannot assign the response-wrapping policy to a token",
+            ));
         }
         spec.policies = policies;
         if let Some(alias) = d.str("entity_alias")?.filter(|s| !s.is_empty()) {
             let Some(r) = &role else {
-                return Err(Error::invalid("'entity_alias' is only allowed in combination with token role"));
+                return Err(Error::invalid(
+                    "'entity_alias' is only allowed in combination with token role",
+                ));
             };
-            if !r.allowed_entity_aliases.iter().any(|a| glob_match(a, &alias)) {
+            if !r
+                .allowed_entity_aliases
+                .iter()
+                .any(|a| glob_match(a, &alias))
+            {
                 return Err(Error::invalid("invalid 'entity_alias' value"));
             }
-            return Err(Error::unsupported("entity_alias: the identity store is not available yet"));
+            return Err(Error::unsupported(
+                "entity_alias: the identity store is not available yet",
+            ));
         }
         if token_type == TokenType::Batch && !spec.period.is_zero() {
             return Err(Error::invalid("batch tokens cannot be periodic"));
         }
         if token_type == TokenType::Batch && spec.num_uses > 0 {
-            return Err(Error::invalid("batch tokens cannot have a limited number of uses"));
+            return Err(Error::invalid(
+                "batch tokens cannot have a limited number of uses",
+            ));
         }
         let issued = core.issue_token(&active, spec).await?;
         Ok(Some(auth_response(&issued)?))
@@ -388,7 +478,11 @@ impl TokenBackend {
         Ok(Some(Response::data(entry.lookup_data(&req.client_token))))
     }
 
-    async fn entry_by_accessor(&self, active: &Active, d: &FieldData<'_>) -> Result<Arc<TokenEntry>> {
+    async fn entry_by_accessor(
+        &self,
+        active: &Active,
+        d: &FieldData<'_>,
+    ) -> Result<Arc<TokenEntry>> {
         let accessor = d.string("accessor")?;
         if accessor.is_empty() {
             return Err(Error::invalid("missing accessor"));
@@ -412,7 +506,13 @@ impl TokenBackend {
         Ok(Some(Response::data(entry.lookup_data(""))))
     }
 
-    async fn renew_entry(&self, core: &Core, entry: &TokenEntry, token: &str, d: &FieldData<'_>) -> Result<Option<Response>> {
+    async fn renew_entry(
+        &self,
+        core: &Core,
+        entry: &TokenEntry,
+        token: &str,
+        d: &FieldData<'_>,
+    ) -> Result<Option<Response>> {
         let increment = d.duration("increment")?.unwrap_or_default();
         let renewed = core.renew_token(entry, increment).await?;
         let issued = IssuedToken {
@@ -529,13 +629,25 @@ impl TokenBackend {
         m.insert("name".into(), json!(r.name));
         m.insert("allowed_policies".into(), json!(r.allowed_policies));
         m.insert("disallowed_policies".into(), json!(r.disallowed_policies));
-        m.insert("allowed_policies_glob".into(), json!(r.allowed_policies_glob));
-        m.insert("disallowed_policies_glob".into(), json!(r.disallowed_policies_glob));
+        m.insert(
+            "allowed_policies_glob".into(),
+            json!(r.allowed_policies_glob),
+        );
+        m.insert(
+            "disallowed_policies_glob".into(),
+            json!(r.disallowed_policies_glob),
+        );
         m.insert("orphan".into(), json!(r.orphan));
         m.insert("renewable".into(), json!(r.renewable));
         m.insert("path_suffix".into(), json!(r.path_suffix));
-        m.insert("allowed_entity_aliases".into(), json!(r.allowed_entity_aliases));
-        m.insert("explicit_max_ttl".into(), json!(r.token.token_explicit_max_ttl));
+        m.insert(
+            "allowed_entity_aliases".into(),
+            json!(r.allowed_entity_aliases),
+        );
+        m.insert(
+            "explicit_max_ttl".into(),
+            json!(r.token.token_explicit_max_ttl),
+        );
         m.insert("period".into(), json!(r.token.token_period));
         r.token.write_response(&mut m);
         Ok(Some(Response::data(m)))
@@ -549,11 +661,14 @@ impl TokenBackend {
         }
         let storage = core.barrier_storage();
         let key = format!("{ROLES_PREFIX}{name}");
-        let mut role = storage.get_json::<TokenRole>(&key).await?.unwrap_or_else(|| TokenRole {
-            name: name.clone(),
-            renewable: true,
-            ..Default::default()
-        });
+        let mut role = storage
+            .get_json::<TokenRole>(&key)
+            .await?
+            .unwrap_or_else(|| TokenRole {
+                name: name.clone(),
+                renewable: true,
+                ..Default::default()
+            });
         if let Some(v) = d.strings("allowed_policies")? {
             role.allowed_policies = normalize_policies(v);
         }
@@ -574,7 +689,9 @@ impl TokenBackend {
         }
         if let Some(v) = d.str("path_suffix")? {
             if v.contains("..") {
-                return Err(Error::invalid("error registering path suffix: path suffix cannot contain '..'"));
+                return Err(Error::invalid(
+                    "error registering path suffix: path suffix cannot contain '..'",
+                ));
             }
             role.path_suffix = v.trim_matches('/').to_string();
         }
@@ -582,7 +699,10 @@ impl TokenBackend {
             role.allowed_entity_aliases = v;
         }
         if d.is_set("explicit_max_ttl") && !d.is_set("token_explicit_max_ttl") {
-            role.token.token_explicit_max_ttl = d.duration("explicit_max_ttl")?.unwrap_or_default().as_secs();
+            role.token.token_explicit_max_ttl = d
+                .duration("explicit_max_ttl")?
+                .unwrap_or_default()
+                .as_secs();
         }
         role.token.update_from(&d)?;
         for cidr in &role.token.token_bound_cidrs {
@@ -595,7 +715,9 @@ impl TokenBackend {
     async fn role_delete(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
         let core = self.core()?;
         let name = d.string("role_name")?.to_lowercase();
-        core.barrier_storage().delete(&format!("{ROLES_PREFIX}{name}")).await?;
+        core.barrier_storage()
+            .delete(&format!("{ROLES_PREFIX}{name}"))
+            .await?;
         Ok(None)
     }
 
@@ -631,7 +753,13 @@ impl CallerRef<'_> {
 
 fn sanitize_display_name(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect::<String>()
         .to_lowercase()
 }
@@ -640,7 +768,10 @@ fn apply_role_token_params(spec: &mut TokenSpec, p: &TokenParams) {
     if p.token_period > 0 {
         spec.period = Duration::from_secs(p.token_period);
     }
-    if p.token_explicit_max_ttl > 0 && (spec.explicit_max_ttl.is_zero() || spec.explicit_max_ttl.as_secs() > p.token_explicit_max_ttl) {
+    if p.token_explicit_max_ttl > 0
+        && (spec.explicit_max_ttl.is_zero()
+            || spec.explicit_max_ttl.as_secs() > p.token_explicit_max_ttl)
+    {
         spec.explicit_max_ttl = Duration::from_secs(p.token_explicit_max_ttl);
     }
     if spec.ttl.is_zero() && p.token_ttl > 0 {
@@ -675,7 +806,12 @@ impl Backend for TokenBackend {
 
     fn special_paths(&self) -> SpecialPaths {
         SpecialPaths {
-            root: vec!["revoke-orphan/*".into(), "revoke-orphan".into(), "accessors".into(), "accessors/*".into()],
+            root: vec![
+                "revoke-orphan/*".into(),
+                "revoke-orphan".into(),
+                "accessors".into(),
+                "accessors/*".into(),
+            ],
             unauthenticated: Vec::new(),
         }
     }

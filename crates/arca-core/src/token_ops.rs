@@ -59,7 +59,11 @@ impl IssuedToken {
             policies: e.all_policies(),
             token_policies: e.policies.clone(),
             identity_policies: e.identity_policies.clone(),
-            metadata: if e.meta.is_empty() { None } else { Some(e.meta.clone()) },
+            metadata: if e.meta.is_empty() {
+                None
+            } else {
+                Some(e.meta.clone())
+            },
             lease_duration: e.creation_ttl,
             renewable: e.renewable,
             entity_id: e.entity_id.clone(),
@@ -77,7 +81,10 @@ impl Core {
     pub async fn issue_token(&self, active: &Active, spec: TokenSpec) -> Result<IssuedToken> {
         let now = now_unix();
         let mut policies = normalize_policies(spec.policies.clone());
-        if !spec.no_default_policy && !policies.iter().any(|p| p == "root") && !policies.iter().any(|p| p == "default") {
+        if !spec.no_default_policy
+            && !policies.iter().any(|p| p == "root")
+            && !policies.iter().any(|p| p == "default")
+        {
             policies.push("default".into());
             policies.sort();
         }
@@ -92,15 +99,24 @@ impl Core {
             spec.explicit_max_ttl,
             spec.mount_default_ttl,
             spec.mount_max_ttl,
-            is_root && spec.ttl.is_zero() && spec.period.is_zero() && spec.explicit_max_ttl.is_zero(),
+            is_root
+                && spec.ttl.is_zero()
+                && spec.period.is_zero()
+                && spec.explicit_max_ttl.is_zero(),
         );
         if plan.ttl.is_zero() && !is_root && plan.max_expire != 0 {
-            return Err(Error::invalid("token TTL would be zero: the explicit or mount maximum TTL has passed"));
+            return Err(Error::invalid(
+                "token TTL would be zero: the explicit or mount maximum TTL has passed",
+            ));
         }
         let mut entry = TokenEntry {
             hash: String::new(),
             accessor: String::new(),
-            parent: spec.parent.as_ref().map(|p| p.hash.clone()).unwrap_or_default(),
+            parent: spec
+                .parent
+                .as_ref()
+                .map(|p| p.hash.clone())
+                .unwrap_or_default(),
             policies,
             identity_policies: spec.identity_policies.clone(),
             path: spec.path.clone(),
@@ -109,7 +125,11 @@ impl Core {
             num_uses: spec.num_uses,
             creation_time: now,
             creation_ttl: plan.ttl.as_secs(),
-            expire_time: if plan.ttl.is_zero() { 0 } else { now + plan.ttl.as_secs() as i64 },
+            expire_time: if plan.ttl.is_zero() {
+                0
+            } else {
+                now + plan.ttl.as_secs() as i64
+            },
             max_expire_time: plan.max_expire,
             explicit_max_ttl: spec.explicit_max_ttl.as_secs(),
             period: spec.period.as_secs(),
@@ -126,7 +146,9 @@ impl Core {
         };
         if spec.token_type == TokenType::Batch {
             if is_root && plan.ttl.is_zero() {
-                return Err(Error::invalid("batch tokens cannot be root tokens without a TTL"));
+                return Err(Error::invalid(
+                    "batch tokens cannot be root tokens without a TTL",
+                ));
             }
             entry.renewable = false;
             let token = active.tokens.encode_batch(&entry)?;
@@ -170,7 +192,11 @@ impl Core {
         Ok(IssuedToken { token, entry })
     }
 
-    pub(crate) async fn issue_root_token(&self, active: &Active, fixed_id: Option<&str>) -> Result<String> {
+    pub(crate) async fn issue_root_token(
+        &self,
+        active: &Active,
+        fixed_id: Option<&str>,
+    ) -> Result<String> {
         let issued = self
             .issue_token(
                 active,
@@ -214,8 +240,18 @@ impl Core {
             meta: auth.metadata.clone(),
             display_name,
             num_uses: auth.num_uses,
-            ttl: if auth.ttl.is_zero() || auth.max_ttl.is_zero() { auth.ttl } else { auth.ttl.min(auth.max_ttl) },
-            explicit_max_ttl: if auth.explicit_max_ttl.is_zero() { auth.max_ttl } else if auth.max_ttl.is_zero() { auth.explicit_max_ttl } else { auth.explicit_max_ttl.min(auth.max_ttl) },
+            ttl: if auth.ttl.is_zero() || auth.max_ttl.is_zero() {
+                auth.ttl
+            } else {
+                auth.ttl.min(auth.max_ttl)
+            },
+            explicit_max_ttl: if auth.explicit_max_ttl.is_zero() {
+                auth.max_ttl
+            } else if auth.max_ttl.is_zero() {
+                auth.explicit_max_ttl
+            } else {
+                auth.explicit_max_ttl.min(auth.max_ttl)
+            },
             period: auth.period,
             renewable: auth.renewable,
             token_type,
@@ -324,7 +360,11 @@ impl Core {
     }
 
     /// Extends a token's TTL by `increment` (or its period), within its limits.
-    pub async fn renew_token(&self, entry: &TokenEntry, increment: Duration) -> Result<Arc<TokenEntry>> {
+    pub async fn renew_token(
+        &self,
+        entry: &TokenEntry,
+        increment: Duration,
+    ) -> Result<Arc<TokenEntry>> {
         let active = self.active()?;
         if entry.token_type == TokenType::Batch {
             return Err(Error::invalid("batch tokens cannot be renewed"));

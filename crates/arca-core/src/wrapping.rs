@@ -43,7 +43,12 @@ impl Core {
             .router
             .get("cubbyhole/")
             .ok_or_else(|| Error::internal("cubbyhole mount missing"))?;
-        Ok(format!("{}{}/{}", cubby.entry().view_prefix(), token_hash, name))
+        Ok(format!(
+            "{}{}/{}",
+            cubby.entry().view_prefix(),
+            token_hash,
+            name
+        ))
     }
 
     /// Replaces a response by its wrapping token.
@@ -59,7 +64,11 @@ impl Core {
             return Err(Error::invalid("wrapping ttl exceeds the maximum allowed"));
         }
         inner.request_id = creq.id.clone();
-        let wrapped_accessor = inner.auth.as_ref().map(|a| a.accessor.clone()).unwrap_or_default();
+        let wrapped_accessor = inner
+            .auth
+            .as_ref()
+            .map(|a| a.accessor.clone())
+            .unwrap_or_default();
         let issued = self
             .issue_token(
                 active,
@@ -109,7 +118,9 @@ impl Core {
             .await?
             .ok_or_else(|| Error::invalid("wrapping token is not valid or does not exist"))?;
         if entry.policies.len() != 1 || entry.policies[0] != WRAPPING_POLICY_NAME {
-            return Err(Error::invalid("wrapping token is not valid or does not exist"));
+            return Err(Error::invalid(
+                "wrapping token is not valid or does not exist",
+            ));
         }
         Ok(entry)
     }
@@ -140,7 +151,10 @@ impl Core {
             .ok_or_else(|| Error::invalid("wrapping token is not valid or does not exist"))?;
         let mut m = Map::new();
         m.insert("creation_path".into(), Value::String(record.creation_path));
-        m.insert("creation_time".into(), Value::String(crate::time::rfc3339_secs(record.creation_time)));
+        m.insert(
+            "creation_time".into(),
+            Value::String(crate::time::rfc3339_secs(record.creation_time)),
+        );
         m.insert("creation_ttl".into(), Value::from(record.ttl));
         Ok(m)
     }

@@ -110,7 +110,8 @@ pub trait Backend: Send + Sync {
 }
 
 /// Creates a backend of one type for a new mount.
-pub type Factory = Arc<dyn Fn(BackendContext) -> BoxFuture<'static, Result<Arc<dyn Backend>>> + Send + Sync>;
+pub type Factory =
+    Arc<dyn Fn(BackendContext) -> BoxFuture<'static, Result<Arc<dyn Backend>>> + Send + Sync>;
 
 /// A registered backend type.
 #[derive(Clone)]

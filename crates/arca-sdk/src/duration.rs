@@ -15,7 +15,9 @@ pub fn parse_duration(input: &str) -> Result<Duration> {
         return Ok(Duration::from_secs(secs));
     }
     if s.starts_with('-') {
-        return Err(Error::invalid(format!("invalid duration {input:?}: negative")));
+        return Err(Error::invalid(format!(
+            "invalid duration {input:?}: negative"
+        )));
     }
     let bytes = s.as_bytes();
     let mut total = 0f64;
@@ -43,7 +45,11 @@ pub fn parse_duration(input: &str) -> Result<Duration> {
             "m" => 60.0,
             "h" => 3600.0,
             "d" => 86400.0,
-            "" => return Err(Error::invalid(format!("invalid duration {input:?}: missing unit"))),
+            "" => {
+                return Err(Error::invalid(format!(
+                    "invalid duration {input:?}: missing unit"
+                )))
+            }
             other => {
                 return Err(Error::invalid(format!(
                     "invalid duration {input:?}: unknown unit {other:?}"
@@ -53,7 +59,9 @@ pub fn parse_duration(input: &str) -> Result<Duration> {
         total += number * factor;
     }
     if !total.is_finite() || total > 1e15 {
-        return Err(Error::invalid(format!("invalid duration {input:?}: too large")));
+        return Err(Error::invalid(format!(
+            "invalid duration {input:?}: too large"
+        )));
     }
     Ok(Duration::from_secs_f64(total))
 }

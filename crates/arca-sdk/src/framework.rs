@@ -248,7 +248,10 @@ impl<B> Path<B> {
     }
 
     fn find_op(&self, op: Operation) -> Option<&Handler<B>> {
-        self.operations.iter().find(|(o, _)| *o == op).map(|(_, h)| h)
+        self.operations
+            .iter()
+            .find(|(o, _)| *o == op)
+            .map(|(_, h)| h)
     }
 
     pub fn operations(&self) -> impl Iterator<Item = Operation> + '_ {
@@ -256,7 +259,10 @@ impl<B> Path<B> {
     }
 
     fn help_text(&self) -> String {
-        let mut out = format!("Request:        {}\nMatching Route: {}\n\n{}\n", self.pattern, self.pattern, self.synopsis);
+        let mut out = format!(
+            "Request:        {}\nMatching Route: {}\n\n{}\n",
+            self.pattern, self.pattern, self.synopsis
+        );
         if !self.fields.is_empty() {
             out.push_str("\n## PARAMETERS\n");
             for f in &self.fields {
@@ -459,7 +465,9 @@ impl<'a> FieldData<'a> {
 }
 
 fn conversion_error(name: &str, expected: &str) -> Error {
-    Error::invalid(format!("error converting input for field {name:?}: expected {expected}"))
+    Error::invalid(format!(
+        "error converting input for field {name:?}: expected {expected}"
+    ))
 }
 
 fn to_string(name: &str, v: &Value) -> Result<String> {
@@ -478,7 +486,10 @@ fn to_int(name: &str, v: &Value) -> Result<i64> {
             .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
             .ok_or_else(|| conversion_error(name, "an integer")),
         Value::String(s) if s.is_empty() => Ok(0),
-        Value::String(s) => s.trim().parse().map_err(|_| conversion_error(name, "an integer")),
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| conversion_error(name, "an integer")),
         _ => Err(conversion_error(name, "an integer")),
     }
 }
@@ -502,9 +513,8 @@ fn to_duration(name: &str, v: &Value) -> Result<Duration> {
             Some(secs) if secs >= 0 => Ok(Duration::from_secs(secs as u64)),
             _ => Err(conversion_error(name, "a non-negative duration")),
         },
-        Value::String(s) => parse_duration(s).map_err(|e| {
-            Error::invalid(format!("error converting input for field {name:?}: {e}"))
-        }),
+        Value::String(s) => parse_duration(s)
+            .map_err(|e| Error::invalid(format!("error converting input for field {name:?}: {e}"))),
         _ => Err(conversion_error(name, "a duration")),
     }
 }
@@ -653,13 +663,15 @@ mod tests {
                         Ok(Some(Response::data(m)))
                     })
                 }),
-            Path::new("data/{path*}").accept_any_field().op(Operation::Read, |_, _, d| {
-                Box::pin(async move {
-                    let mut m = Map::new();
-                    m.insert("path".into(), json!(d.string("path")?));
-                    Ok(Some(Response::data(m)))
-                })
-            }),
+            Path::new("data/{path*}")
+                .accept_any_field()
+                .op(Operation::Read, |_, _, d| {
+                    Box::pin(async move {
+                        let mut m = Map::new();
+                        m.insert("path".into(), json!(d.string("path")?));
+                        Ok(Some(Response::data(m)))
+                    })
+                }),
             Path::new("keys/{name}/rotate").op(Operation::Update, |_, _, d| {
                 Box::pin(async move {
                     let mut m = Map::new();
@@ -693,14 +705,49 @@ mod tests {
     #[test]
     fn routes_and_converts() {
         let cases: Vec<(Operation, &str, Value, Result<Value>)> = vec![
-            (Operation::Update, "config", json!({"max_versions": "5", "ttl": "1h"}), Ok(json!({"max": 5, "ttl": 3600}))),
-            (Operation::Create, "config", json!({"max_versions": 3}), Ok(json!({"max": 3, "ttl": null}))),
-            (Operation::Read, "data/a/b/c", json!({}), Ok(json!({"path": "a/b/c"}))),
+            (
+                Operation::Update,
+                "config",
+                json!({"max_versions": "5", "ttl": "1h"}),
+                Ok(json!({"max": 5, "ttl": 3600})),
+            ),
+            (
+                Operation::Create,
+                "config",
+                json!({"max_versions": 3}),
+                Ok(json!({"max": 3, "ttl": null})),
+            ),
+            (
+                Operation::Read,
+                "data/a/b/c",
+                json!({}),
+                Ok(json!({"path": "a/b/c"})),
+            ),
             (Operation::Read, "data/", json!({}), Ok(json!({"path": ""}))),
-            (Operation::Update, "keys/k1/rotate", json!({}), Ok(json!({"name": "k1"}))),
-            (Operation::Read, "config", json!({}), Err(Error::UnsupportedOperation)),
-            (Operation::Read, "nothing", json!({}), Err(Error::UnsupportedPath)),
-            (Operation::Update, "keys//rotate", json!({}), Err(Error::UnsupportedPath)),
+            (
+                Operation::Update,
+                "keys/k1/rotate",
+                json!({}),
+                Ok(json!({"name": "k1"})),
+            ),
+            (
+                Operation::Read,
+                "config",
+                json!({}),
+                Err(Error::UnsupportedOperation),
+            ),
+            (
+                Operation::Read,
+                "nothing",
+                json!({}),
+                Err(Error::UnsupportedPath),
+            ),
+            (
+                Operation::Update,
+                "keys//rotate",
+                json!({}),
+                Err(Error::UnsupportedPath),
+            ),
         ];
         for (op, path, body, want) in cases {
             let got = block(call(op, path, body)).map(|r| Value::Object(r.unwrap().data.unwrap()));
@@ -710,9 +757,19 @@ mod tests {
 
     #[test]
     fn bad_fields_are_400_and_unknown_fields_warn() {
-        let err = block(call(Operation::Update, "config", json!({"max_versions": "many"}))).unwrap_err();
+        let err = block(call(
+            Operation::Update,
+            "config",
+            json!({"max_versions": "many"}),
+        ))
+        .unwrap_err();
         assert!(matches!(err, Error::InvalidRequest(m) if m.contains("max_versions")));
-        let resp = block(call(Operation::Update, "config", json!({"bogus": 1}))).unwrap().unwrap();
-        assert_eq!(resp.warnings, vec!["Endpoint ignored these unrecognized parameters: [bogus]"]);
+        let resp = block(call(Operation::Update, "config", json!({"bogus": 1})))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            resp.warnings,
+            vec!["Endpoint ignored these unrecognized parameters: [bogus]"]
+        );
     }
 }

@@ -11,7 +11,9 @@ pub mod response;
 pub mod storage;
 pub mod token_fields;
 
-pub use backend::{Backend, BackendContext, BackendKind, BackendType, Factory, SpecialPaths, SystemView};
+pub use backend::{
+    Backend, BackendContext, BackendKind, BackendType, Factory, SpecialPaths, SystemView,
+};
 pub use error::{Error, Result};
 pub use framework::{BoxFuture, Field, FieldData, FieldType, Path, PathRouter};
 pub use request::{LeaseRequestInfo, Operation, Request, RequestAuth};

@@ -132,10 +132,9 @@ impl StorageView {
 /// Keys are storage paths: no empty or relative segments, so a view can never escape its
 /// prefix.
 pub fn validate_key(key: &str) -> Result<()> {
-    let bad = key
-        .split('/')
-        .enumerate()
-        .any(|(i, seg)| seg == ".." || seg == "." || (seg.is_empty() && i > 0 && i + 1 < key.split('/').count()));
+    let bad = key.split('/').enumerate().any(|(i, seg)| {
+        seg == ".." || seg == "." || (seg.is_empty() && i > 0 && i + 1 < key.split('/').count())
+    });
     if bad || key.starts_with('/') || key.contains('\0') {
         return Err(Error::invalid(format!("invalid storage key {key:?}")));
     }

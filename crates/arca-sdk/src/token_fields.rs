@@ -78,7 +78,10 @@ impl TokenParams {
             self.token_bound_cidrs = v;
         }
         if d.is_set("token_explicit_max_ttl") {
-            self.token_explicit_max_ttl = d.duration("token_explicit_max_ttl")?.unwrap_or_default().as_secs();
+            self.token_explicit_max_ttl = d
+                .duration("token_explicit_max_ttl")?
+                .unwrap_or_default()
+                .as_secs();
         }
         if d.is_set("token_num_uses") {
             let n = d.int("token_num_uses")?.unwrap_or(0);
@@ -95,31 +98,51 @@ impl TokenParams {
             match t.as_str() {
                 "" | "default" => self.token_type = "default-service".into(),
                 "service" | "batch" | "default-service" | "default-batch" => self.token_type = t,
-                other => return Err(Error::invalid(format!("invalid 'token_type' value {other:?}"))),
+                other => {
+                    return Err(Error::invalid(format!(
+                        "invalid 'token_type' value {other:?}"
+                    )))
+                }
             }
         }
         if self.token_max_ttl > 0 && self.token_ttl > self.token_max_ttl {
-            return Err(Error::invalid("'token_ttl' cannot be greater than 'token_max_ttl'"));
+            return Err(Error::invalid(
+                "'token_ttl' cannot be greater than 'token_max_ttl'",
+            ));
         }
         if self.token_type == "batch" && self.token_period > 0 {
-            return Err(Error::invalid("'token_type' cannot be 'batch' when set to generate periodic tokens"));
+            return Err(Error::invalid(
+                "'token_type' cannot be 'batch' when set to generate periodic tokens",
+            ));
         }
         if self.token_type == "batch" && self.token_num_uses > 0 {
-            return Err(Error::invalid("'token_type' cannot be 'batch' when set to generate tokens with limited use count"));
+            return Err(Error::invalid(
+                "'token_type' cannot be 'batch' when set to generate tokens with limited use count",
+            ));
         }
         Ok(())
     }
 
     /// Adds the fields as Vault shows them when a role is read.
     pub fn write_response(&self, out: &mut Map<String, Value>) {
-        let token_type = if self.token_type.is_empty() { "default" } else { self.token_type.as_str() };
+        let token_type = if self.token_type.is_empty() {
+            "default"
+        } else {
+            self.token_type.as_str()
+        };
         out.insert("token_policies".into(), json!(self.token_policies));
         out.insert("token_ttl".into(), json!(self.token_ttl));
         out.insert("token_max_ttl".into(), json!(self.token_max_ttl));
         out.insert("token_period".into(), json!(self.token_period));
-        out.insert("token_explicit_max_ttl".into(), json!(self.token_explicit_max_ttl));
+        out.insert(
+            "token_explicit_max_ttl".into(),
+            json!(self.token_explicit_max_ttl),
+        );
         out.insert("token_num_uses".into(), json!(self.token_num_uses));
-        out.insert("token_no_default_policy".into(), json!(self.token_no_default_policy));
+        out.insert(
+            "token_no_default_policy".into(),
+            json!(self.token_no_default_policy),
+        );
         out.insert("token_bound_cidrs".into(), json!(self.token_bound_cidrs));
         out.insert("token_type".into(), json!(token_type));
     }
@@ -204,7 +227,11 @@ pub fn cidr_contains(cidr: &str, ip: std::net::IpAddr) -> bool {
             u32::from(n) & mask == u32::from(i) & mask
         }
         (std::net::IpAddr::V6(n), std::net::IpAddr::V6(i)) => {
-            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
             u128::from(n) & mask == u128::from(i) & mask
         }
         (std::net::IpAddr::V6(n), std::net::IpAddr::V4(i)) => n
@@ -232,7 +259,11 @@ mod tests {
             ("127.0.0.0/8", "::ffff:127.0.0.1", true),
         ];
         for (cidr, ip, want) in cases {
-            assert_eq!(cidr_contains(cidr, ip.parse().unwrap()), want, "{cidr} {ip}");
+            assert_eq!(
+                cidr_contains(cidr, ip.parse().unwrap()),
+                want,
+                "{cidr} {ip}"
+            );
         }
         assert!(validate_cidr("10.0.0.0/33").is_err());
         assert!(validate_cidr("nope").is_err());

@@ -29,7 +29,10 @@ fn invalid(msg: impl Into<String>) -> ConfigError {
 pub enum StorageKind {
     Inmem,
     /// `storage "file"` and `storage "raft"`: both on the embedded store for now.
-    Embedded { path: PathBuf, node_id: Option<String> },
+    Embedded {
+        path: PathBuf,
+        node_id: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -108,13 +111,25 @@ const UNSUPPORTED_STANZAS: [&str; 8] = [
 /// Keys that are accepted and have no effect in Arca, with the reason shown as a warning.
 const NO_EFFECT_KEYS: [(&str, &str); 11] = [
     ("ui", "Arca does not bundle the web UI"),
-    ("telemetry", "telemetry sinks are not supported; metrics are exposed in the benchmark only"),
-    ("plugin_directory", "Arca has no external plugins; every engine is built in"),
-    ("disable_cache", "Arca's caches are always coherent and cannot be disabled"),
+    (
+        "telemetry",
+        "telemetry sinks are not supported; metrics are exposed in the benchmark only",
+    ),
+    (
+        "plugin_directory",
+        "Arca has no external plugins; every engine is built in",
+    ),
+    (
+        "disable_cache",
+        "Arca's caches are always coherent and cannot be disabled",
+    ),
     ("cache_size", "Arca sizes its caches itself"),
     ("disable_clustering", "Arca has no clustering yet"),
     ("disable_sealwrap", "seal wrapping is not implemented"),
-    ("disable_performance_standby", "performance standbys are not implemented"),
+    (
+        "disable_performance_standby",
+        "performance standbys are not implemented",
+    ),
     ("log_format", "log format follows -log-format only"),
     ("log_file", "logs go to standard error"),
     ("raw_storage_endpoint", "sys/raw is not available"),
@@ -123,7 +138,11 @@ const NO_EFFECT_KEYS: [(&str, &str); 11] = [
 fn value_str(node: &Node) -> Option<String> {
     match node {
         Node::String(s) => Some(s.clone()),
-        Node::Number(n) => Some(if n.fract() == 0.0 { format!("{}", *n as i64) } else { n.to_string() }),
+        Node::Number(n) => Some(if n.fract() == 0.0 {
+            format!("{}", *n as i64)
+        } else {
+            n.to_string()
+        }),
         Node::Bool(b) => Some(b.to_string()),
         _ => None,
     }
@@ -145,7 +164,9 @@ fn value_bool(node: &Node, key: &str) -> Result<bool, ConfigError> {
 fn value_duration(node: &Node, key: &str) -> Result<Duration, ConfigError> {
     match node {
         Node::Number(n) if *n >= 0.0 => Ok(Duration::from_secs(*n as u64)),
-        Node::String(s) => arca_sdk::duration::parse_duration(s).map_err(|e| invalid(format!("{key}: {e}"))),
+        Node::String(s) => {
+            arca_sdk::duration::parse_duration(s).map_err(|e| invalid(format!("{key}: {e}")))
+        }
         _ => Err(invalid(format!("{key}: expected a duration"))),
     }
 }
@@ -153,7 +174,10 @@ fn value_duration(node: &Node, key: &str) -> Result<Duration, ConfigError> {
 fn value_size(node: &Node, key: &str) -> Result<usize, ConfigError> {
     match node {
         Node::Number(n) if *n >= 0.0 => Ok(*n as usize),
-        Node::String(s) => s.trim().parse().map_err(|_| invalid(format!("{key}: expected a number of bytes"))),
+        Node::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| invalid(format!("{key}: expected a number of bytes"))),
         _ => Err(invalid(format!("{key}: expected a number of bytes"))),
     }
 }
@@ -177,17 +201,24 @@ impl ServerConfig {
             let mut files: Vec<PathBuf> = std::fs::read_dir(path)
                 .map_err(|e| ConfigError::Read(path.to_path_buf(), e))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("hcl") | Some("json")))
+                .filter(|p| {
+                    matches!(
+                        p.extension().and_then(|e| e.to_str()),
+                        Some("hcl") | Some("json")
+                    )
+                })
                 .collect();
             files.sort();
             for f in files {
-                let text = std::fs::read_to_string(&f).map_err(|e| ConfigError::Read(f.clone(), e))?;
+                let text =
+                    std::fs::read_to_string(&f).map_err(|e| ConfigError::Read(f.clone(), e))?;
                 let items = hcl::parse(&text).map_err(|e| ConfigError::Parse(f.clone(), e))?;
                 merged.apply(&items)?;
             }
             return Ok(merged);
         }
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
         let items = hcl::parse(&text).map_err(|e| ConfigError::Parse(path.to_path_buf(), e))?;
         let mut cfg = ServerConfig::default();
         cfg.apply(&items)?;
@@ -195,7 +226,8 @@ impl ServerConfig {
     }
 
     pub fn parse_str(text: &str) -> Result<ServerConfig, ConfigError> {
-        let items = hcl::parse(text).map_err(|e| ConfigError::Parse(PathBuf::from("<input>"), e))?;
+        let items =
+            hcl::parse(text).map_err(|e| ConfigError::Parse(PathBuf::from("<input>"), e))?;
         let mut cfg = ServerConfig::default();
         cfg.apply(&items)?;
         Ok(cfg)
@@ -220,28 +252,45 @@ impl ServerConfig {
                 "cluster_addr" => self.cluster_addr = value_str(&it.value).unwrap_or_default(),
                 "cluster_name" => self.cluster_name = value_str(&it.value).unwrap_or_default(),
                 "disable_mlock" => self.disable_mlock = value_bool(&it.value, "disable_mlock")?,
-                "max_request_size" => self.max_request_size = value_size(&it.value, "max_request_size")?,
+                "max_request_size" => {
+                    self.max_request_size = value_size(&it.value, "max_request_size")?
+                }
                 "log_level" => {
                     let level = value_str(&it.value).unwrap_or_default().to_lowercase();
-                    if !matches!(level.as_str(), "trace" | "debug" | "info" | "warn" | "warning" | "error" | "err") {
+                    if !matches!(
+                        level.as_str(),
+                        "trace" | "debug" | "info" | "warn" | "warning" | "error" | "err"
+                    ) {
                         return Err(invalid(format!("log_level: unknown level {level:?}")));
                     }
                     self.log_level = level;
                 }
-                "default_lease_ttl" => self.default_lease_ttl = value_duration(&it.value, "default_lease_ttl")?,
+                "default_lease_ttl" => {
+                    self.default_lease_ttl = value_duration(&it.value, "default_lease_ttl")?
+                }
                 "max_lease_ttl" => self.max_lease_ttl = value_duration(&it.value, "max_lease_ttl")?,
                 "unsafe_allow_api_audit_creation" => {
-                    self.unsafe_allow_api_audit_creation = value_bool(&it.value, "unsafe_allow_api_audit_creation")?
+                    self.unsafe_allow_api_audit_creation =
+                        value_bool(&it.value, "unsafe_allow_api_audit_creation")?
                 }
                 "pid_file" => self.pid_file = value_str(&it.value).map(PathBuf::from),
                 key if UNSUPPORTED_STANZAS.contains(&key) => {
-                    return Err(ConfigError::Unsupported(format!("{key:?} (line {}) is not implemented by Arca", it.line)))
+                    return Err(ConfigError::Unsupported(format!(
+                        "{key:?} (line {}) is not implemented by Arca",
+                        it.line
+                    )))
                 }
                 key => {
                     if let Some((_, why)) = NO_EFFECT_KEYS.iter().find(|(k, _)| *k == key) {
-                        self.warnings.push(format!("config key {key:?} (line {}) has no effect: {why}", it.line));
+                        self.warnings.push(format!(
+                            "config key {key:?} (line {}) has no effect: {why}",
+                            it.line
+                        ));
                     } else {
-                        self.warnings.push(format!("unknown config key {key:?} (line {}) was ignored", it.line));
+                        self.warnings.push(format!(
+                            "unknown config key {key:?} (line {}) was ignored",
+                            it.line
+                        ));
                     }
                 }
             }
@@ -249,28 +298,40 @@ impl ServerConfig {
         for key in ["storage", "backend"] {
             for (kind, body, line) in stanzas(items, key) {
                 if self.storage.is_some() {
-                    return Err(invalid(format!("only one storage stanza is allowed (line {line})")));
+                    return Err(invalid(format!(
+                        "only one storage stanza is allowed (line {line})"
+                    )));
                 }
                 self.storage = Some(parse_storage(&kind, body, line, &mut self.warnings)?);
             }
         }
         for (kind, body, line) in stanzas(items, "listener") {
             if kind != "tcp" {
-                return Err(ConfigError::Unsupported(format!("listener {kind:?} (line {line}): only \"tcp\" listeners are supported")));
+                return Err(ConfigError::Unsupported(format!(
+                    "listener {kind:?} (line {line}): only \"tcp\" listeners are supported"
+                )));
             }
-            self.listeners.push(parse_listener(body, line, &mut self.warnings)?);
+            self.listeners
+                .push(parse_listener(body, line, &mut self.warnings)?);
         }
         for (kind, body, line) in stanzas(items, "audit") {
             self.audit_devices.push(parse_audit(&kind, body, line)?);
         }
         if self.default_lease_ttl > self.max_lease_ttl {
-            return Err(invalid("default_lease_ttl cannot be greater than max_lease_ttl"));
+            return Err(invalid(
+                "default_lease_ttl cannot be greater than max_lease_ttl",
+            ));
         }
         Ok(())
     }
 }
 
-fn parse_storage(kind: &str, body: &[Item], line: usize, warnings: &mut Vec<String>) -> Result<StorageConfig, ConfigError> {
+fn parse_storage(
+    kind: &str,
+    body: &[Item],
+    line: usize,
+    warnings: &mut Vec<String>,
+) -> Result<StorageConfig, ConfigError> {
     let a = attrs(body);
     let known: &[&str] = match kind {
         "file" => &["path"],
@@ -284,7 +345,10 @@ fn parse_storage(kind: &str, body: &[Item], line: usize, warnings: &mut Vec<Stri
     };
     for it in body {
         if !known.contains(&it.key.as_str()) {
-            warnings.push(format!("storage {kind:?}: unknown key {:?} (line {}) was ignored", it.key, it.line));
+            warnings.push(format!(
+                "storage {kind:?}: unknown key {:?} (line {}) was ignored",
+                it.key, it.line
+            ));
         }
         if kind == "raft" && matches!(it.key.as_str(), "retry_join" | "autopilot") {
             return Err(ConfigError::Unsupported(format!(
@@ -300,7 +364,11 @@ fn parse_storage(kind: &str, body: &[Item], line: usize, warnings: &mut Vec<Stri
                 .get("path")
                 .and_then(|n| value_str(n))
                 .filter(|p| !p.is_empty())
-                .ok_or_else(|| invalid(format!("storage {kind:?} (line {line}): 'path' must be set")))?;
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "storage {kind:?} (line {line}): 'path' must be set"
+                    ))
+                })?;
             StorageKind::Embedded {
                 path: PathBuf::from(path),
                 node_id: a.get("node_id").and_then(|n| value_str(n)),
@@ -313,7 +381,11 @@ fn parse_storage(kind: &str, body: &[Item], line: usize, warnings: &mut Vec<Stri
     })
 }
 
-fn parse_listener(body: &[Item], line: usize, warnings: &mut Vec<String>) -> Result<ListenerConfig, ConfigError> {
+fn parse_listener(
+    body: &[Item],
+    line: usize,
+    warnings: &mut Vec<String>,
+) -> Result<ListenerConfig, ConfigError> {
     let mut l = ListenerConfig {
         address: "127.0.0.1:8200".into(),
         tls_disable: false,
@@ -338,14 +410,28 @@ fn parse_listener(body: &[Item], line: usize, warnings: &mut Vec<String>) -> Res
                 }
                 l.tls_min_version = v;
             }
-            "max_request_size" => l.max_request_size = Some(value_size(&it.value, "max_request_size")?),
+            "max_request_size" => {
+                l.max_request_size = Some(value_size(&it.value, "max_request_size")?)
+            }
             "cluster_address" | "tls_disable_client_certs" | "proxy_protocol_behavior" => {
-                warnings.push(format!("listener key {:?} (line {}) has no effect in Arca", it.key, it.line));
+                warnings.push(format!(
+                    "listener key {:?} (line {}) has no effect in Arca",
+                    it.key, it.line
+                ));
             }
-            "tls_client_ca_file" | "tls_require_and_verify_client_cert" | "x_forwarded_for_authorized_addrs" | "unauthenticated_metrics_access" => {
-                return Err(ConfigError::Unsupported(format!("listener key {:?} (line {}) is not implemented", it.key, it.line)));
+            "tls_client_ca_file"
+            | "tls_require_and_verify_client_cert"
+            | "x_forwarded_for_authorized_addrs"
+            | "unauthenticated_metrics_access" => {
+                return Err(ConfigError::Unsupported(format!(
+                    "listener key {:?} (line {}) is not implemented",
+                    it.key, it.line
+                )));
             }
-            other => warnings.push(format!("listener: unknown key {other:?} (line {}) was ignored", it.line)),
+            other => warnings.push(format!(
+                "listener: unknown key {other:?} (line {}) was ignored",
+                it.line
+            )),
         }
     }
     if !l.tls_disable && (l.tls_cert_file.is_none() || l.tls_key_file.is_none()) {
@@ -365,21 +451,32 @@ fn parse_audit(kind: &str, body: &[Item], line: usize) -> Result<DeviceSpec, Con
     };
     for it in body {
         match it.key.as_str() {
-            "path" => spec.path = format!("{}/", value_str(&it.value).unwrap_or_default().trim_matches('/')),
+            "path" => {
+                spec.path = format!(
+                    "{}/",
+                    value_str(&it.value).unwrap_or_default().trim_matches('/')
+                )
+            }
             "description" => spec.description = value_str(&it.value).unwrap_or_default(),
             "local" => spec.local = value_bool(&it.value, "local")?,
             "options" => {
                 for o in it.value.items() {
-                    spec.options.insert(o.key.clone(), value_str(&o.value).unwrap_or_default());
+                    spec.options
+                        .insert(o.key.clone(), value_str(&o.value).unwrap_or_default());
                 }
             }
             other => {
-                return Err(invalid(format!("audit {kind:?} (line {}): unknown key {other:?}", it.line)));
+                return Err(invalid(format!(
+                    "audit {kind:?} (line {}): unknown key {other:?}",
+                    it.line
+                )));
             }
         }
     }
     if !matches!(kind, "file" | "syslog" | "socket") {
-        return Err(ConfigError::Unsupported(format!("audit {kind:?} (line {line}): types are file, syslog and socket")));
+        return Err(ConfigError::Unsupported(format!(
+            "audit {kind:?} (line {line}): types are file, syslog and socket"
+        )));
     }
     Ok(spec)
 }
@@ -421,7 +518,10 @@ audit "file" {
         let c = ServerConfig::parse_str(bao).unwrap();
         assert_eq!(
             c.storage.unwrap().kind,
-            StorageKind::Embedded { path: "/opt/bao".into(), node_id: Some("node1".into()) }
+            StorageKind::Embedded {
+                path: "/opt/bao".into(),
+                node_id: Some("node1".into())
+            }
         );
         assert!(!c.listeners[0].tls_disable);
         assert_eq!(c.audit_devices[0].options["file_path"], "/var/log/bao.log");

@@ -43,7 +43,9 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
         Error::Sealed | Error::NotInitialized => StatusCode::SERVICE_UNAVAILABLE,
-        Error::AuditFailed(_) | Error::Storage(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        Error::AuditFailed(_) | Error::Storage(_) | Error::Internal(_) => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -101,7 +103,10 @@ fn injects_data(path: &str) -> bool {
     ];
     EXACT.contains(&path)
         || PREFIX.iter().any(|p| path.starts_with(p))
-        || matches!(path, "sys/rotate" | "sys/rotate/keyring" | "sys/wrapping/wrap")
+        || matches!(
+            path,
+            "sys/rotate" | "sys/rotate/keyring" | "sys/wrapping/wrap"
+        )
 }
 
 fn envelope_body(path: &str, resp: &ApiResponse) -> Vec<u8> {
@@ -122,7 +127,10 @@ fn envelope_body(path: &str, resp: &ApiResponse) -> Vec<u8> {
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
 }
 
 fn client_token(headers: &HeaderMap) -> String {
@@ -130,7 +138,10 @@ fn client_token(headers: &HeaderMap) -> String {
         return t.to_string();
     }
     if let Some(auth) = header_str(headers, "authorization") {
-        if let Some(t) = auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("bearer ")) {
+        if let Some(t) = auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("bearer "))
+        {
             return t.trim().to_string();
         }
     }
@@ -196,7 +207,9 @@ async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Error> {
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 Err(Error::PayloadTooLarge)
             } else {
                 Err(Error::invalid("failed to read request body"))
@@ -212,13 +225,19 @@ fn parse_json_body(bytes: &[u8]) -> Result<Map<String, Value>, Error> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(Value::Null) => Ok(Map::new()),
-        Ok(_) => Err(Error::invalid("failed to parse JSON input: request body must be a JSON object")),
+        Ok(_) => Err(Error::invalid(
+            "failed to parse JSON input: request body must be a JSON object",
+        )),
         Err(e) => Err(Error::invalid(format!("failed to parse JSON input: {e}"))),
     }
 }
 
 /// Serves one HTTP request.
-pub async fn serve(state: Arc<HttpState>, remote: SocketAddr, req: Request<Incoming>) -> HttpResponse {
+pub async fn serve(
+    state: Arc<HttpState>,
+    remote: SocketAddr,
+    req: Request<Incoming>,
+) -> HttpResponse {
     let (parts, body) = req.into_parts();
     let Some(raw_path) = parts.uri.path().strip_prefix("/v1/") else {
         return error_response(&Error::NotFound(String::new()));
@@ -236,13 +255,19 @@ pub async fn serve(state: Arc<HttpState>, remote: SocketAddr, req: Request<Incom
         "sys/seal-status" => return seal_status(&state.core, &method).await,
         "sys/leader" => return leader(&state.core, &method).await,
         "sys/init" => {
-            return match read_body(body, state.max_request_size).await.and_then(|b| parse_json_body(&b)) {
+            return match read_body(body, state.max_request_size)
+                .await
+                .and_then(|b| parse_json_body(&b))
+            {
                 Ok(data) => init(&state.core, &method, data).await,
                 Err(e) => error_response(&e),
             }
         }
         "sys/unseal" => {
-            return match read_body(body, state.max_request_size).await.and_then(|b| parse_json_body(&b)) {
+            return match read_body(body, state.max_request_size)
+                .await
+                .and_then(|b| parse_json_body(&b))
+            {
                 Ok(data) => unseal(&state.core, &method, data).await,
                 Err(e) => error_response(&e),
             }
@@ -250,7 +275,10 @@ pub async fn serve(state: Arc<HttpState>, remote: SocketAddr, req: Request<Incom
         _ => {}
     }
 
-    let list_flag = query.get("list").and_then(Value::as_str).is_some_and(|v| v == "true" || v == "1");
+    let list_flag = query
+        .get("list")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v == "true" || v == "1");
     let operation = match method.as_str() {
         "GET" | "HEAD" if list_flag => Operation::List,
         "GET" | "HEAD" => Operation::Read,
@@ -301,7 +329,10 @@ pub async fn serve(state: Arc<HttpState>, remote: SocketAddr, req: Request<Incom
             continue;
         }
         if let Ok(v) = value.to_str() {
-            headers.entry(n.to_string()).or_insert_with(Vec::new).push(v.to_string());
+            headers
+                .entry(n.to_string())
+                .or_insert_with(Vec::new)
+                .push(v.to_string());
         }
     }
     let creq = ClientRequest {
@@ -310,7 +341,9 @@ pub async fn serve(state: Arc<HttpState>, remote: SocketAddr, req: Request<Incom
         path: path.clone(),
         data,
         token: client_token(&parts.headers),
-        namespace: header_str(&parts.headers, "x-vault-namespace").unwrap_or("").to_string(),
+        namespace: header_str(&parts.headers, "x-vault-namespace")
+            .unwrap_or("")
+            .to_string(),
         remote_addr: Some(remote.ip()),
         headers,
         wrap_ttl,
@@ -424,29 +457,39 @@ async fn leader(core: &Core, method: &Method) -> HttpResponse {
         "performance_standby_last_remote_wal": 0,
     });
     let _ = active;
-    json_response(StatusCode::OK, serde_json::to_vec(&body).unwrap_or_default())
+    json_response(
+        StatusCode::OK,
+        serde_json::to_vec(&body).unwrap_or_default(),
+    )
 }
 
 async fn init(core: &Core, method: &Method, data: Map<String, Value>) -> HttpResponse {
     match *method {
         Method::GET => match core.is_initialized().await {
-            Ok(i) => json_response(StatusCode::OK, serde_json::to_vec(&json!({"initialized": i})).unwrap_or_default()),
+            Ok(i) => json_response(
+                StatusCode::OK,
+                serde_json::to_vec(&json!({"initialized": i})).unwrap_or_default(),
+            ),
             Err(e) => error_response(&e),
         },
         Method::PUT | Method::POST => {
             let int = |k: &str| -> Result<usize, Error> {
                 match data.get(k) {
                     None | Some(Value::Null) => Ok(0),
-                    Some(Value::Number(n)) => n
-                        .as_u64()
-                        .map(|v| v as usize)
-                        .ok_or_else(|| Error::invalid(format!("{k} must be a non-negative integer"))),
-                    Some(Value::String(s)) => s.parse().map_err(|_| Error::invalid(format!("{k} must be an integer"))),
+                    Some(Value::Number(n)) => n.as_u64().map(|v| v as usize).ok_or_else(|| {
+                        Error::invalid(format!("{k} must be a non-negative integer"))
+                    }),
+                    Some(Value::String(s)) => s
+                        .parse()
+                        .map_err(|_| Error::invalid(format!("{k} must be an integer"))),
                     Some(_) => Err(Error::invalid(format!("{k} must be an integer"))),
                 }
             };
             for unsupported in ["pgp_keys", "root_token_pgp_key", "recovery_pgp_keys"] {
-                if data.get(unsupported).is_some_and(|v| !v.is_null() && v != &json!([]) && v != &json!("")) {
+                if data
+                    .get(unsupported)
+                    .is_some_and(|v| !v.is_null() && v != &json!([]) && v != &json!(""))
+                {
                     return error_response(&Error::unsupported(format!(
                         "{unsupported}: PGP encryption of key shares is not supported"
                     )));
@@ -469,7 +512,10 @@ async fn init(core: &Core, method: &Method, data: Map<String, Value>) -> HttpRes
                         "keys_base64": result.shares.iter().map(|s| b64.encode(&s[..])).collect::<Vec<_>>(),
                         "root_token": result.root_token,
                     });
-                    json_response(StatusCode::OK, serde_json::to_vec(&body).unwrap_or_default())
+                    json_response(
+                        StatusCode::OK,
+                        serde_json::to_vec(&body).unwrap_or_default(),
+                    )
                 }
                 Err(e) => error_response(&e),
             }
@@ -495,9 +541,15 @@ async fn unseal(core: &Core, method: &Method, data: Map<String, Value>) -> HttpR
     let result = if reset {
         core.reset_unseal().await
     } else {
-        match data.get("key").and_then(Value::as_str).filter(|k| !k.is_empty()) {
+        match data
+            .get("key")
+            .and_then(Value::as_str)
+            .filter(|k| !k.is_empty())
+        {
             Some(key) => core.unseal_with_share(key).await,
-            None => Err(Error::invalid("'key' must be specified in request body as JSON, or 'reset' set to true")),
+            None => Err(Error::invalid(
+                "'key' must be specified in request body as JSON, or 'reset' set to true",
+            )),
         }
     };
     match result {

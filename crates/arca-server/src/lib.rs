@@ -39,11 +39,21 @@ const EMBEDDED_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 fn open_physical(cfg: &ServerConfig) -> Result<(Arc<dyn Physical>, String), ServerError> {
     match &cfg.storage {
-        None => Err(ServerError::Startup("no storage stanza in the configuration: add storage \"raft\" or storage \"file\"".into())),
-        Some(StorageConfig { kind: StorageKind::Inmem, .. }) => Ok((Arc::new(InmemBackend::new()), "inmem".into())),
-        Some(StorageConfig { kind: StorageKind::Embedded { path, .. }, stanza }) => {
-            let backend = EmbeddedBackend::open(path, EMBEDDED_CACHE_BYTES)
-                .map_err(|e| ServerError::Startup(format!("error initializing storage of type {stanza}: {e}")))?;
+        None => Err(ServerError::Startup(
+            "no storage stanza in the configuration: add storage \"raft\" or storage \"file\""
+                .into(),
+        )),
+        Some(StorageConfig {
+            kind: StorageKind::Inmem,
+            ..
+        }) => Ok((Arc::new(InmemBackend::new()), "inmem".into())),
+        Some(StorageConfig {
+            kind: StorageKind::Embedded { path, .. },
+            stanza,
+        }) => {
+            let backend = EmbeddedBackend::open(path, EMBEDDED_CACHE_BYTES).map_err(|e| {
+                ServerError::Startup(format!("error initializing storage of type {stanza}: {e}"))
+            })?;
             Ok((Arc::new(backend), stanza.clone()))
         }
     }
@@ -88,10 +98,16 @@ pub async fn run(mut cfg: ServerConfig, dev: Option<DevOptions>) -> Result<(), S
     }
     process::harden(cfg.disable_mlock).map_err(ServerError::Startup)?;
     if cfg.listeners.is_empty() {
-        return Err(ServerError::Startup("no listener stanza in the configuration: add listener \"tcp\" { ... }".into()));
+        return Err(ServerError::Startup(
+            "no listener stanza in the configuration: add listener \"tcp\" { ... }".into(),
+        ));
     }
     let (physical, storage_type) = open_physical(&cfg)?;
-    let core = Core::new(physical, core_config(&cfg, storage_type.clone(), dev.is_some()), arca_builtin::backends());
+    let core = Core::new(
+        physical,
+        core_config(&cfg, storage_type.clone(), dev.is_some()),
+        arca_builtin::backends(),
+    );
 
     let mut servers = Vec::new();
     for l in &cfg.listeners {
@@ -102,8 +118,9 @@ pub async fn run(mut cfg: ServerConfig, dev: Option<DevOptions>) -> Result<(), S
         servers.push(bound);
     }
     if let Some(path) = &cfg.pid_file {
-        std::fs::write(path, std::process::id().to_string())
-            .map_err(|e| ServerError::Startup(format!("writing pid file {}: {e}", path.display())))?;
+        std::fs::write(path, std::process::id().to_string()).map_err(|e| {
+            ServerError::Startup(format!("writing pid file {}: {e}", path.display()))
+        })?;
     }
 
     if let Some(d) = &dev {
@@ -113,8 +130,15 @@ pub async fn run(mut cfg: ServerConfig, dev: Option<DevOptions>) -> Result<(), S
         eprintln!("==> Arca server configuration:\n");
         eprintln!("             Storage: {storage_type} (embedded, crash-safe)");
         eprintln!("            Listener: {}", addrs.join(", "));
-        eprintln!("               Mlock: supported: true, enabled: {}", !cfg.disable_mlock);
-        eprintln!("             Version: Arca {} (API of OpenBao {})", env!("CARGO_PKG_VERSION"), arca_core::core::VERSION);
+        eprintln!(
+            "               Mlock: supported: true, enabled: {}",
+            !cfg.disable_mlock
+        );
+        eprintln!(
+            "             Version: Arca {} (API of OpenBao {})",
+            env!("CARGO_PKG_VERSION"),
+            arca_core::core::VERSION
+        );
         eprintln!("\n==> Arca server started! Log data will stream in below:\n");
     }
     tracing::info!("core: server started");
@@ -152,7 +176,11 @@ async fn wait_for_signals(core: &Arc<Core>) {
     }
 }
 
-async fn dev_setup(core: &Arc<Core>, d: &DevOptions, cfg: &ServerConfig) -> Result<(), ServerError> {
+async fn dev_setup(
+    core: &Arc<Core>,
+    d: &DevOptions,
+    cfg: &ServerConfig,
+) -> Result<(), ServerError> {
     let err = |e: arca_sdk::Error| ServerError::Startup(format!("dev mode setup failed: {e}"));
     let init = core.initialize(1, 1).await.map_err(err)?;
     let unseal_key = init.shares[0].clone();
@@ -172,9 +200,10 @@ async fn dev_setup(core: &Arc<Core>, d: &DevOptions, cfg: &ServerConfig) -> Resu
     if core.backend_type("kv").is_some() {
         let mut entry = Core::new_entry(arca_core::mounts::MountTable::Secrets, "secret/", "kv");
         entry.description = "key/value secret storage".into();
-        entry
-            .options
-            .insert("version".into(), if d.kv_v1 { "1".into() } else { "2".into() });
+        entry.options.insert(
+            "version".into(),
+            if d.kv_v1 { "1".into() } else { "2".into() },
+        );
         core.mount(entry).await.map_err(err)?;
     }
     if !d.no_store_token {

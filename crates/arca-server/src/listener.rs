@@ -16,14 +16,20 @@ use crate::http::{serve, HttpState};
 fn tls_config(l: &ListenerConfig) -> Result<Arc<rustls::ServerConfig>, String> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let cert_path = l.tls_cert_file.as_ref().ok_or("tls_cert_file is required")?;
+    let cert_path = l
+        .tls_cert_file
+        .as_ref()
+        .ok_or("tls_cert_file is required")?;
     let key_path = l.tls_key_file.as_ref().ok_or("tls_key_file is required")?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_path)
         .map_err(|e| format!("reading tls_cert_file {}: {e}", cert_path.display()))?
         .collect::<Result<_, _>>()
         .map_err(|e| format!("parsing tls_cert_file {}: {e}", cert_path.display()))?;
     if certs.is_empty() {
-        return Err(format!("tls_cert_file {} holds no certificate", cert_path.display()));
+        return Err(format!(
+            "tls_cert_file {} holds no certificate",
+            cert_path.display()
+        ));
     }
     let key = PrivateKeyDer::from_pem_file(key_path)
         .map_err(|e| format!("reading tls_key_file {}: {e}", key_path.display()))?;
@@ -43,12 +49,26 @@ fn tls_config(l: &ListenerConfig) -> Result<Arc<rustls::ServerConfig>, String> {
 }
 
 /// Binds a listener and starts accepting connections in the background.
-pub async fn bind(l: &ListenerConfig, core: Arc<Core>, max_request_size: usize) -> Result<JoinHandle<()>, String> {
-    let tls = if l.tls_disable { None } else { Some(tokio_rustls::TlsAcceptor::from(tls_config(l)?)) };
-    let listener = TcpListener::bind(&l.address)
-        .await
-        .map_err(|e| format!("error initializing listener of type tcp on {}: {e}", l.address))?;
-    let state = Arc::new(HttpState { core, max_request_size });
+pub async fn bind(
+    l: &ListenerConfig,
+    core: Arc<Core>,
+    max_request_size: usize,
+) -> Result<JoinHandle<()>, String> {
+    let tls = if l.tls_disable {
+        None
+    } else {
+        Some(tokio_rustls::TlsAcceptor::from(tls_config(l)?))
+    };
+    let listener = TcpListener::bind(&l.address).await.map_err(|e| {
+        format!(
+            "error initializing listener of type tcp on {}: {e}",
+            l.address
+        )
+    })?;
+    let state = Arc::new(HttpState {
+        core,
+        max_request_size,
+    });
     Ok(tokio::spawn(async move {
         loop {
             let (stream, remote) = match listener.accept().await {
@@ -71,7 +91,11 @@ pub async fn bind(l: &ListenerConfig, core: Arc<Core>, max_request_size: usize) 
                 let result = match tls {
                     None => builder.serve_connection(TokioIo::new(stream), svc).await,
                     Some(acceptor) => match acceptor.accept(stream).await {
-                        Ok(tls_stream) => builder.serve_connection(TokioIo::new(tls_stream), svc).await,
+                        Ok(tls_stream) => {
+                            builder
+                                .serve_connection(TokioIo::new(tls_stream), svc)
+                                .await
+                        }
                         Err(e) => {
                             tracing::debug!(error = %e, "listener: TLS handshake failed");
                             return;

@@ -6,7 +6,10 @@
 pub fn harden(disable_mlock: bool) -> Result<(), String> {
     // SAFETY: plain syscalls with valid arguments; no memory is handed to the kernel.
     unsafe {
-        let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let no_core = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         if libc::setrlimit(libc::RLIMIT_CORE, &no_core) != 0 {
             tracing::warn!("could not disable core dumps (setrlimit RLIMIT_CORE)");
         }

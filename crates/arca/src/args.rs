@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "arca", about = "Arca: a Vault/OpenBao-compatible secrets manager", disable_version_flag = true)]
+#[command(
+    name = "arca",
+    about = "Arca: a Vault/OpenBao-compatible secrets manager",
+    disable_version_flag = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -32,7 +36,11 @@ pub struct ServerArgs {
     #[arg(long, env = "VAULT_DEV_ROOT_TOKEN_ID")]
     pub dev_root_token_id: Option<String>,
     /// Address to bind to in dev mode
-    #[arg(long, env = "VAULT_DEV_LISTEN_ADDRESS", default_value = "127.0.0.1:8200")]
+    #[arg(
+        long,
+        env = "VAULT_DEV_LISTEN_ADDRESS",
+        default_value = "127.0.0.1:8200"
+    )]
     pub dev_listen_address: String,
     /// Mount secret/ as KV version 1 in dev mode
     #[arg(long)]
@@ -71,9 +79,17 @@ mod tests {
     #[test]
     fn go_style_flags() {
         let argv = normalize(
-            ["arca", "server", "-dev", "-dev-root-token-id=root", "-dev-listen-address", "127.0.0.1:1", "-h"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "arca",
+                "server",
+                "-dev",
+                "-dev-root-token-id=root",
+                "-dev-listen-address",
+                "127.0.0.1:1",
+                "-h",
+            ]
+            .map(String::from)
+            .to_vec(),
         );
         assert_eq!(argv[2], "--dev");
         assert_eq!(argv[3], "--dev-root-token-id=root");

@@ -18,7 +18,11 @@ fn main() -> ExitCode {
     match cli.command {
         args::Command::Server(s) => run_server(s),
         args::Command::Version => {
-            println!("Arca v{} (OpenBao {} API)", env!("CARGO_PKG_VERSION"), arca_core::core::VERSION);
+            println!(
+                "Arca v{} (OpenBao {} API)",
+                env!("CARGO_PKG_VERSION"),
+                arca_core::core::VERSION
+            );
             ExitCode::SUCCESS
         }
     }
@@ -65,7 +69,10 @@ fn run_server(s: args::ServerArgs) -> ExitCode {
         kv_v1: s.dev_kv_v1,
         no_store_token: s.dev_no_store_token,
     });
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("Error starting the runtime: {e}");

@@ -121,7 +121,9 @@ fn commit_batch(db: &Database, batch: &[WriteJob]) -> PhysicalResult<()> {
             for op in &job.ops {
                 match op {
                     TxnOp::Put { key, value } => {
-                        table.insert(key.as_str(), value.as_slice()).map_err(db_err)?;
+                        table
+                            .insert(key.as_str(), value.as_slice())
+                            .map_err(db_err)?;
                     }
                     TxnOp::Delete { key } => {
                         table.remove(key.as_str()).map_err(db_err)?;
@@ -142,7 +144,12 @@ impl Physical for EmbeddedBackend {
         Ok(table.get(key).map_err(db_err)?.map(|v| v.value().to_vec()))
     }
 
-    async fn list_page(&self, prefix: &str, after: &str, limit: usize) -> PhysicalResult<Vec<String>> {
+    async fn list_page(
+        &self,
+        prefix: &str,
+        after: &str,
+        limit: usize,
+    ) -> PhysicalResult<Vec<String>> {
         let txn = self.db.begin_read().map_err(db_err)?;
         let table = txn.open_table(ENTRIES).map_err(db_err)?;
         list_one_level(prefix, after, limit, |start| {

@@ -31,7 +31,12 @@ impl Physical for InmemBackend {
         Ok(map.get(key).cloned())
     }
 
-    async fn list_page(&self, prefix: &str, after: &str, limit: usize) -> PhysicalResult<Vec<String>> {
+    async fn list_page(
+        &self,
+        prefix: &str,
+        after: &str,
+        limit: usize,
+    ) -> PhysicalResult<Vec<String>> {
         let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
         list_one_level(prefix, after, limit, |start| {
             Ok(map

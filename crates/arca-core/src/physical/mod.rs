@@ -57,8 +57,12 @@ pub trait Physical: Send + Sync {
     }
     /// One level below `prefix`, sorted, names strictly greater than `after`, at most
     /// `limit` (0 = all). Deeper keys appear once as `folder/`.
-    async fn list_page(&self, prefix: &str, after: &str, limit: usize)
-        -> PhysicalResult<Vec<String>>;
+    async fn list_page(
+        &self,
+        prefix: &str,
+        after: &str,
+        limit: usize,
+    ) -> PhysicalResult<Vec<String>>;
     /// All or nothing, durable when it returns.
     async fn transaction(&self, ops: Vec<TxnOp>) -> PhysicalResult<()>;
     /// A short name for logs and `sys/storage` answers.
@@ -131,7 +135,9 @@ pub(crate) mod conformance {
     }
 
     async fn listing(p: &dyn Physical) {
-        for k in ["l/a", "l/b/c", "l/b/d", "l/b-x", "l/c/d/e", "l/z", "lx/other"] {
+        for k in [
+            "l/a", "l/b/c", "l/b/d", "l/b-x", "l/c/d/e", "l/z", "lx/other",
+        ] {
             p.put(k, vec![1]).await.unwrap();
         }
         let cases: [(&str, &str, usize, &[&str]); 7] = [
@@ -156,7 +162,10 @@ pub(crate) mod conformance {
 
     async fn pagination(p: &dyn Physical) {
         let ops = (0..1000)
-            .map(|i| TxnOp::Put { key: format!("page/k{i:04}"), value: vec![0] })
+            .map(|i| TxnOp::Put {
+                key: format!("page/k{i:04}"),
+                value: vec![0],
+            })
             .collect();
         p.transaction(ops).await.unwrap();
         let mut seen = Vec::new();
@@ -176,8 +185,13 @@ pub(crate) mod conformance {
     async fn transactions(p: &dyn Physical) {
         p.put("t/keep", b"old".to_vec()).await.unwrap();
         p.transaction(vec![
-            TxnOp::Put { key: "t/new".into(), value: b"n".to_vec() },
-            TxnOp::Delete { key: "t/keep".into() },
+            TxnOp::Put {
+                key: "t/new".into(),
+                value: b"n".to_vec(),
+            },
+            TxnOp::Delete {
+                key: "t/keep".into(),
+            },
         ])
         .await
         .unwrap();
