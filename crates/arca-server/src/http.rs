@@ -109,7 +109,17 @@ fn injects_data(path: &str) -> bool {
         )
 }
 
+/// Vault serves these from dedicated handlers whose body is the bare status object.
+fn bare_data(path: &str) -> bool {
+    path.starts_with("sys/rekey/") || path.starts_with("sys/generate-root/")
+}
+
 fn envelope_body(path: &str, resp: &ApiResponse) -> Vec<u8> {
+    if bare_data(path) {
+        if let Some(data) = &resp.data {
+            return serde_json::to_vec(data).unwrap_or_default();
+        }
+    }
     let envelope = resp.to_json();
     if injects_data(path) {
         if let (Some(data), Value::Object(env)) = (&resp.data, &envelope) {

@@ -317,3 +317,201 @@ fn crash_safety_acknowledged_writes_survive_sigkill() {
         }
     }
 }
+
+fn b64_keys(v: &serde_json::Value, field: &str) -> Vec<String> {
+    v[field]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn generate_root_with_bao_otp_flow() {
+    let mut s = Server::with_config(file_config());
+    let keys = init_and_unseal(&mut s);
+    let otp = s
+        .bao_ok(&["operator", "generate-root", "-generate-otp"])
+        .trim()
+        .to_string();
+    assert_eq!(otp.len(), 28);
+    let init = s.bao_json(&["operator", "generate-root", "-init", &format!("-otp={otp}")]);
+    assert_eq!(init["started"], true);
+    let nonce = init["nonce"].as_str().unwrap().to_string();
+    let mut last = serde_json::Value::Null;
+    for k in keys.iter().take(3) {
+        last = s.bao_json(&["operator", "generate-root", &format!("-nonce={nonce}"), k]);
+    }
+    assert_eq!(last["complete"], true);
+    let encoded = last["encoded_token"].as_str().unwrap();
+    let token = s
+        .bao_ok(&[
+            "operator",
+            "generate-root",
+            &format!("-decode={encoded}"),
+            &format!("-otp={otp}"),
+        ])
+        .trim()
+        .to_string();
+    assert!(token.starts_with("hvs."), "{token}");
+    let (code, body) = s.req_token(&token, "GET", "/v1/auth/token/lookup-self", None);
+    assert_eq!(code, 200);
+    assert_eq!(body["data"]["policies"], json!(["root"]));
+    // A wrong share does not complete the attempt.
+    s.bao_json(&["operator", "generate-root", "-init", &format!("-otp={otp}")]);
+    let st = s.bao_json(&["operator", "generate-root", "-status"]);
+    let nonce = st["nonce"].as_str().unwrap().to_string();
+    let out = s.bao(&[
+        "operator",
+        "generate-root",
+        &format!("-nonce={nonce}"),
+        "not-a-share",
+    ]);
+    assert!(!out.status.success());
+    s.bao_ok(&["operator", "generate-root", "-cancel"]);
+}
+
+#[test]
+fn rotate_keys_with_and_without_verification() {
+    let mut s = Server::with_config(file_config());
+    let keys = init_and_unseal(&mut s);
+    let st = s.bao_json(&[
+        "operator",
+        "rotate-keys",
+        "-init",
+        "-key-shares=4",
+        "-key-threshold=2",
+    ]);
+    let nonce = st["nonce"].as_str().unwrap().to_string();
+    let mut done = serde_json::Value::Null;
+    for k in keys.iter().take(3) {
+        done = s.bao_json(&["operator", "rotate-keys", &format!("-nonce={nonce}"), k]);
+    }
+    assert_eq!(done["complete"], true);
+    let new_keys = b64_keys(&done, "keys_base64");
+    assert_eq!(new_keys.len(), 4);
+    s.bao_ok(&["operator", "seal"]);
+    // Old keys no longer unseal; new ones (threshold 2) do.
+    for k in keys.iter().take(3) {
+        let _ = s.req("PUT", "/v1/sys/unseal", Some(json!({"key": k})));
+    }
+    let (_, st) = s.req("GET", "/v1/sys/seal-status", None);
+    assert_eq!(st["sealed"], true);
+    s.req("PUT", "/v1/sys/unseal", Some(json!({"reset": true})));
+    for k in new_keys.iter().take(2) {
+        s.req("PUT", "/v1/sys/unseal", Some(json!({"key": k})));
+    }
+    let (_, st) = s.req("GET", "/v1/sys/seal-status", None);
+    assert_eq!(st["sealed"], false);
+    assert_eq!(st["t"], 2);
+    assert_eq!(st["n"], 4);
+
+    // With verification the new keys are not in force until proven.
+    let st = s.bao_json(&[
+        "operator",
+        "rotate-keys",
+        "-init",
+        "-key-shares=3",
+        "-key-threshold=2",
+        "-verify",
+    ]);
+    let nonce = st["nonce"].as_str().unwrap().to_string();
+    s.bao_json(&[
+        "operator",
+        "rotate-keys",
+        &format!("-nonce={nonce}"),
+        &new_keys[0],
+    ]);
+    let done = s.bao_json(&[
+        "operator",
+        "rotate-keys",
+        &format!("-nonce={nonce}"),
+        &new_keys[1],
+    ]);
+    assert_eq!(done["verification_required"], true);
+    let vnonce = done["verification_nonce"].as_str().unwrap().to_string();
+    let verified = b64_keys(&done, "keys_base64");
+    s.bao_ok(&[
+        "operator",
+        "rotate-keys",
+        "-verify",
+        &format!("-nonce={vnonce}"),
+        &verified[0],
+    ]);
+    s.bao_ok(&[
+        "operator",
+        "rotate-keys",
+        "-verify",
+        &format!("-nonce={vnonce}"),
+        &verified[1],
+    ]);
+    s.bao_ok(&["operator", "seal"]);
+    for k in verified.iter().take(2) {
+        s.req("PUT", "/v1/sys/unseal", Some(json!({"key": k})));
+    }
+    let (_, st) = s.req("GET", "/v1/sys/seal-status", None);
+    assert_eq!(st["sealed"], false);
+    assert_eq!(st["n"], 3);
+}
+
+#[test]
+fn vault_style_rekey_and_generate_root_endpoints() {
+    let mut s = Server::with_config(file_config());
+    let keys = init_and_unseal(&mut s);
+    // Vault's sys/rekey/* (unauthenticated, as in Vault).
+    let (code, st) = http(
+        &s.addr,
+        "PUT",
+        "/v1/sys/rekey/init",
+        None,
+        Some(json!({"secret_shares": 1, "secret_threshold": 1})),
+    )
+    .unwrap();
+    assert_eq!(code, 200, "{st}");
+    let nonce = st["nonce"].as_str().unwrap().to_string();
+    let mut last = json!(null);
+    for k in keys.iter().take(3) {
+        last = http(
+            &s.addr,
+            "PUT",
+            "/v1/sys/rekey/update",
+            None,
+            Some(json!({"key": k, "nonce": nonce})),
+        )
+        .unwrap()
+        .1;
+    }
+    assert_eq!(last["complete"], true, "{last}");
+    let (code, st) = http(&s.addr, "GET", "/v1/sys/generate-root/attempt", None, None).unwrap();
+    assert_eq!(code, 200);
+    assert_eq!(st["required"], 1);
+    // Bad input to init is a 400 and starts nothing.
+    let (code, _) = http(
+        &s.addr,
+        "PUT",
+        "/v1/sys/rekey/init",
+        None,
+        Some(json!({"secret_shares": 2, "secret_threshold": 5})),
+    )
+    .unwrap();
+    assert_eq!(code, 400);
+    let (_, st) = http(&s.addr, "GET", "/v1/sys/rekey/init", None, None).unwrap();
+    assert_eq!(st["started"], false);
+}
+
+#[test]
+fn init_refuses_bad_parameters_and_pgp() {
+    let s = Server::with_config(file_config());
+    for body in [
+        json!({"secret_shares": 3, "secret_threshold": 5}),
+        json!({"secret_shares": 0, "secret_threshold": 0}),
+        json!({"secret_shares": 3, "secret_threshold": 1}),
+        json!({"secret_shares": 3, "secret_threshold": 2, "pgp_keys": ["abc", "def", "ghi"]}),
+    ] {
+        let (code, resp) = s.req("PUT", "/v1/sys/init", Some(body.clone()));
+        assert_eq!(code, 400, "{body} -> {resp}");
+    }
+    let (_, st) = s.req("GET", "/v1/sys/init", None);
+    assert_eq!(st["initialized"], false, "refused init changed nothing");
+}
