@@ -280,7 +280,8 @@ struct WildcardRule {
 pub struct Acl {
     root: bool,
     exact: HashMap<String, MergedRule>,
-    prefix: Vec<(String, MergedRule)>,
+    /// (prefix without `*`, pattern as written, rule)
+    prefix: Vec<(String, String, MergedRule)>,
     wildcard: Vec<WildcardRule>,
     pub policy_names: Vec<String>,
 }
@@ -404,7 +405,7 @@ impl Acl {
                     rule,
                 });
             } else if let Some(prefix) = pattern.strip_suffix('*') {
-                acl.prefix.push((prefix.to_string(), rule));
+                acl.prefix.push((prefix.to_string(), pattern.clone(), rule));
             } else {
                 acl.exact.insert(pattern, rule);
             }
@@ -451,13 +452,13 @@ impl Acl {
             }
             a.4 > b.4
         };
-        if let Some((prefix, rule)) = self
+        if let Some((prefix, pattern, rule)) = self
             .prefix
             .iter()
-            .find(|(p, _)| path.starts_with(p.as_str()))
+            .find(|(p, _, _)| path.starts_with(p.as_str()))
         {
             let rank = (prefix.len(), true, 0, prefix.len(), prefix.as_str());
-            best = Some((rank, prefix.as_str(), rule));
+            best = Some((rank, pattern.as_str(), rule));
         }
         if !self.wildcard.is_empty() {
             let parts: Vec<&str> = path.split('/').collect();
@@ -506,10 +507,9 @@ impl Acl {
         self.exact
             .iter()
             .any(|(p, r)| (p.starts_with(mount) || p == mount_bare) && grants(r))
-            || self
-                .prefix
-                .iter()
-                .any(|(p, r)| (p.starts_with(mount) || mount.starts_with(p.as_str())) && grants(r))
+            || self.prefix.iter().any(|(p, _, r)| {
+                (p.starts_with(mount) || mount.starts_with(p.as_str())) && grants(r)
+            })
             || self.wildcard.iter().any(|w| {
                 grants(&w.rule)
                     && mount_bare.split('/').zip(w.segments.iter()).all(|(m, s)| {

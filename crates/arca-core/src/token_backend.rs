@@ -251,182 +251,203 @@ impl TokenBackend {
         if parent.token_type == TokenType::Batch {
             return Err(Error::invalid("batch tokens cannot create more tokens"));
         }
+        if parent.num_uses > 0 {
+            return Err(Error::invalid(
+                "restricted use token cannot generate child tokens",
+            ));
+        }
         let full_path = format!("{}{}", req.mount_point, req.path);
         let is_sudo = self.caller_is_sudo(&active, &parent, &full_path).await?;
-        let is_root = parent.is_root();
+        let mut warnings = Vec::new();
 
-        let token_type = match (
-            d.string("type")?.as_str(),
-            role.as_ref().map(|r| r.token.token_type.as_str()),
-        ) {
-            ("", Some("batch")) | ("", Some("default-batch")) | ("batch", _) => TokenType::Batch,
-            ("", _) | ("service", _) => TokenType::Service,
-            (other, _) => return Err(Error::invalid(format!("unsupported token type {other:?}"))),
-        };
+        // Token type: the role may force or default it.
+        let mut type_str = d.string("type")?;
         if let Some(r) = &role {
-            if r.token.token_type == "service" && token_type == TokenType::Batch {
-                return Err(Error::invalid("role does not allow batch tokens"));
+            match r.token.token_type.as_str() {
+                "" | "default" | "default-service" => {}
+                "default-batch" if type_str.is_empty() => type_str = "batch".into(),
+                "default-batch" => {}
+                "service" => type_str = "service".into(),
+                "batch" => type_str = "batch".into(),
+                other => {
+                    return Err(Error::invalid(format!(
+                        "role being used for token creation contains invalid token type {other:?}"
+                    )))
+                }
             }
-            if r.token.token_type == "batch" && token_type == TokenType::Service {
-                return Err(Error::invalid("role does not allow service tokens"));
+        }
+        let explicit_max = d.duration("explicit_max_ttl")?.unwrap_or_default();
+        let period_param = d.duration("period")?.unwrap_or_default();
+        let num_uses = d.int("num_uses")?.unwrap_or(0);
+        let mut renewable = d.bool("renewable")?.unwrap_or(true);
+        let token_type = match type_str.as_str() {
+            "" | "service" => TokenType::Service,
+            "batch" => {
+                let bad = if !explicit_max.is_zero() {
+                    Some("explicit_max_ttl")
+                } else if num_uses != 0 {
+                    Some("num_uses")
+                } else if !period_param.is_zero() {
+                    Some("period")
+                } else {
+                    None
+                };
+                if let Some(bad) = bad {
+                    return Err(Error::invalid(format!(
+                        "batch tokens cannot have {bad:?} set"
+                    )));
+                }
+                renewable = false;
+                TokenType::Batch
             }
+            _ => return Err(Error::invalid("invalid 'token_type' value")),
+        };
+        if num_uses < 0 {
+            return Err(Error::invalid("number of uses cannot be negative"));
         }
 
         let mut spec = TokenSpec {
             token_type,
-            renewable: true,
             display_name: "token".into(),
-            path: match &role {
-                Some(r) if !r.path_suffix.is_empty() => {
-                    format!("auth/token/create/{}/{}", r.name, r.path_suffix)
-                }
-                Some(r) => format!("auth/token/create/{}", r.name),
-                None => "auth/token/create".into(),
-            },
+            path: format!("auth/token/{}", req.path),
             mount_accessor: req.mount_accessor.clone(),
             mount_default_ttl: core.config.default_lease_ttl,
             mount_max_ttl: core.config.max_lease_ttl,
+            num_uses: num_uses as u64,
+            meta: d.string_map("meta")?.unwrap_or_default(),
+            // The final policy list is computed here, Vault's way.
+            no_default_policy: true,
+            parent: Some(parent.clone()),
             ..Default::default()
         };
+        if let Some(r) = &role {
+            spec.role = r.name.clone();
+            if renewable && !r.renewable {
+                renewable = false;
+            }
+            if r.token.token_num_uses > 0
+                && (spec.num_uses == 0 || r.token.token_num_uses < spec.num_uses)
+            {
+                spec.num_uses = r.token.token_num_uses;
+            }
+            if !r.path_suffix.is_empty() {
+                spec.path = format!("{}/{}", spec.path, r.path_suffix);
+            }
+        }
+        if let Some(name) = d.str("display_name")?.filter(|s| !s.is_empty()) {
+            spec.display_name = sanitize_display_name(&format!("token-{name}"));
+        }
         if let Some(id) = d.str("id")?.filter(|s| !s.is_empty()) {
-            if !is_root && !is_sudo {
+            if !is_sudo {
                 return Err(Error::invalid(
                     "root or sudo privileges required to specify token id",
                 ));
             }
-            if token_type == TokenType::Batch {
+            if token_type == TokenType::Batch || id.contains('.') {
                 return Err(Error::invalid(
-                    "token IDs can not be manually specified for batch tokens",
+                    "token IDs cannot contain a period and cannot be set for batch tokens",
                 ));
-            }
-            if id.contains('.') {
-                return Err(Error::invalid("token IDs can not contain a period"));
             }
             spec.fixed_id = Some(id);
         }
-        if let Some(name) = d.str("display_name")?.filter(|s| !s.is_empty()) {
-            spec.display_name = format!("token-{}", sanitize_display_name(&name));
-        }
-        if let Some(meta) = d.string_map("meta")? {
-            spec.meta = meta;
-        }
-        let n = d.int("num_uses")?.unwrap_or(0);
-        if n < 0 {
-            return Err(Error::invalid("number of uses cannot be negative"));
-        }
-        spec.num_uses = n as u64;
-        if parent.num_uses > 0 && (spec.num_uses == 0 || spec.num_uses >= parent.num_uses) {
-            // A limited-use parent could otherwise mint itself more uses.
-            spec.num_uses = spec
-                .num_uses
-                .max(1)
-                .min(parent.num_uses.saturating_sub(1).max(1));
-        }
-        spec.no_default_policy = d.bool("no_default_policy")?.unwrap_or(false);
-        spec.renewable = d.bool("renewable")?.unwrap_or(true);
-        if let Some(r) = &role {
-            spec.renewable = spec.renewable && r.renewable;
-        }
-        let requested_ttl = d.duration("ttl")?.or(match d.str("lease")? {
-            Some(l) if !l.is_empty() => Some(arca_sdk::duration::parse_duration(&l)?),
-            _ => None,
-        });
-        spec.ttl = requested_ttl.unwrap_or_default();
-        spec.explicit_max_ttl = d.duration("explicit_max_ttl")?.unwrap_or_default();
-        spec.period = d.duration("period")?.unwrap_or_default();
-        if !spec.period.is_zero() && role.is_none() && !is_root && !is_sudo {
-            return Err(Error::invalid(
-                "root or sudo privileges required to create periodic token",
-            ));
-        }
 
-        // Parentage.
-        let mut orphan = orphan_endpoint;
-        if d.bool("no_parent")?.unwrap_or(false) {
-            if !is_root && !is_sudo {
+        let policies = resolve_policies(d, role.as_ref(), &parent, is_sudo)?;
+        if policies.iter().any(|p| p == "root") {
+            if !parent.is_root() {
                 return Err(Error::invalid(
-                    "root or sudo privileges required to create orphan token",
+                    "root tokens may not be created without parent token being root",
                 ));
             }
-            orphan = true;
-        }
-        if let Some(r) = &role {
-            orphan = orphan || r.orphan;
-        }
-        spec.parent = if orphan { None } else { Some(parent.clone()) };
-
-        // Policies.
-        let mut policies = normalize_policies(d.strings("policies")?.unwrap_or_default());
-        match &role {
-            Some(r) => {
-                if policies.is_empty() {
-                    policies = r.allowed_policies.clone();
-                    if policies.is_empty() && r.allowed_policies_glob.is_empty() {
-                        policies = parent.policies.clone();
-                    }
-                }
-                if !r.token.token_policies.is_empty() {
-                    for p in &r.token.token_policies {
-                        if !policies.contains(p) {
-                            policies.push(p.clone());
-                        }
-                    }
-                }
-                let allowed = |p: &String| {
-                    p == "default"
-                        || (r.allowed_policies.is_empty() && r.allowed_policies_glob.is_empty())
-                        || r.allowed_policies.contains(p)
-                        || r.allowed_policies_glob.iter().any(|g| glob_match(g, p))
-                        || r.token.token_policies.contains(p)
-                };
-                if let Some(bad) = policies.iter().find(|p| !allowed(p)) {
-                    return Err(Error::invalid(format!(
-                        "token policies ([{bad}]) must be subset of the role's allowed policies"
-                    )));
-                }
-                if let Some(bad) = policies.iter().find(|p| {
-                    r.disallowed_policies.contains(p)
-                        || r.disallowed_policies_glob.iter().any(|g| glob_match(g, p))
-                }) {
-                    return Err(Error::invalid(format!(
-                        "token policy ({bad}) is disallowed by this role"
-                    )));
-                }
-                if policies.iter().any(|p| p == "root") && !is_root {
-                    return Err(Error::invalid("root tokens may not be created by non-root"));
-                }
-                apply_role_token_params(&mut spec, &r.token);
+            if token_type == TokenType::Batch {
+                return Err(Error::invalid("batch tokens cannot be root tokens"));
             }
-            None => {
-                if policies.is_empty() {
-                    policies = parent
-                        .policies
-                        .iter()
-                        .filter(|p| *p != "default" || !spec.no_default_policy)
-                        .cloned()
-                        .collect();
-                }
-                if !is_root && !is_sudo {
-                    let parent_has = |p: &String| parent.policies.contains(p) || (p == "default");
-                    if let Some(bad) = policies.iter().find(|p| !parent_has(p)) {
-                        let _ = bad;
-                        return Err(Error::invalid("child policies must be subset of parent"));
-                    }
-                }
-                if policies.iter().any(|p| p == "root") && !is_root {
-                    return Err(Error::invalid("root tokens may not be created by non-root"));
-                }
-            }
-        }
-        if policies
-            .iter()
-            .any(|p| p == crate::wrapping::WRAPPING_POLICY_NAME)
-        {
-            return Err(Error::invalid(
-                "cannot assign the response-wrapping policy to a token",
-            ));
         }
         spec.policies = policies;
+
+        // Parentage.
+        match &role {
+            Some(r) => {
+                if r.orphan {
+                    spec.parent = None;
+                }
+                if !r.token.token_bound_cidrs.is_empty() {
+                    spec.bound_cidrs = r.token.token_bound_cidrs.clone();
+                }
+            }
+            None if d.bool("no_parent")?.unwrap_or(false) => {
+                if !is_sudo {
+                    return Err(Error::invalid(
+                        "root or sudo privileges required to create orphan token",
+                    ));
+                }
+                spec.parent = None;
+            }
+            None if orphan_endpoint => spec.parent = None,
+            None => {}
+        }
+        if spec.parent.is_some() {
+            spec.entity_id = parent.entity_id.clone();
+            if role.is_none() {
+                spec.bound_cidrs = parent.bound_cidrs.clone();
+            }
+        }
+
+        // TTLs.
+        spec.explicit_max_ttl = explicit_max;
+        if !period_param.is_zero() {
+            if !is_sudo {
+                return Err(Error::invalid(
+                    "root or sudo privileges required to create periodic token",
+                ));
+            }
+            spec.period = period_param;
+        }
+        spec.ttl = match (d.duration("ttl")?, d.str("lease")?) {
+            (Some(t), _) => t,
+            (None, Some(l)) if !l.is_empty() => arca_sdk::duration::parse_duration(&l)?,
+            _ => Duration::ZERO,
+        };
+        if let Some(r) = role.as_ref().filter(|_| token_type != TokenType::Batch) {
+            if r.token.token_explicit_max_ttl != 0 {
+                let role_max = Duration::from_secs(r.token.token_explicit_max_ttl);
+                if spec.explicit_max_ttl.is_zero() {
+                    spec.explicit_max_ttl = role_max;
+                } else {
+                    spec.explicit_max_ttl = spec.explicit_max_ttl.min(role_max);
+                    warnings.push(format!("Explicit max TTL specified both during creation call and in role; using the lesser value of {} seconds", spec.explicit_max_ttl.as_secs()));
+                }
+            }
+            if r.token.token_period != 0 {
+                let role_period = Duration::from_secs(r.token.token_period);
+                if spec.period.is_zero() {
+                    spec.period = role_period;
+                } else {
+                    spec.period = spec.period.min(role_period);
+                    warnings.push(format!("Period specified both during creation call and in role; using the lesser value of {} seconds", spec.period.as_secs()));
+                }
+            }
+            if spec.ttl.is_zero() && r.token.token_ttl > 0 {
+                spec.ttl = Duration::from_secs(r.token.token_ttl);
+            }
+            if r.token.token_max_ttl > 0 {
+                spec.mount_max_ttl = spec
+                    .mount_max_ttl
+                    .min(Duration::from_secs(r.token.token_max_ttl));
+            }
+        }
+        let root_without_ttl = spec.policies.iter().any(|p| p == "root")
+            && spec.ttl.is_zero()
+            && spec.period.is_zero()
+            && spec.explicit_max_ttl.is_zero();
+        if root_without_ttl && parent.expire_time != 0 {
+            return Err(Error::invalid(
+                "expiring root tokens cannot create non-expiring root tokens",
+            ));
+        }
+        spec.renewable = renewable;
+        if spec.fixed_id.is_some() {
+            warnings.push("Supplying a custom ID for the token uses the weaker SHA1 hashing instead of the more secure SHA2-256 HMAC for token obfuscation. SHA1 hashed tokens on the wire leads to less secure lookups.".into());
+        }
         if let Some(alias) = d.str("entity_alias")?.filter(|s| !s.is_empty()) {
             let Some(r) = &role else {
                 return Err(Error::invalid(
@@ -444,16 +465,15 @@ impl TokenBackend {
                 "entity_alias: the identity store is not available yet",
             ));
         }
-        if token_type == TokenType::Batch && !spec.period.is_zero() {
-            return Err(Error::invalid("batch tokens cannot be periodic"));
-        }
-        if token_type == TokenType::Batch && spec.num_uses > 0 {
-            return Err(Error::invalid(
-                "batch tokens cannot have a limited number of uses",
-            ));
+        for p in &spec.policies {
+            if p != "root" && active.policies.get(p).await?.is_none() {
+                warnings.push(format!("Policy {p:?} does not exist"));
+            }
         }
         let issued = core.issue_token(&active, spec).await?;
-        Ok(Some(auth_response(&issued)?))
+        let mut resp = auth_response(&issued)?;
+        resp.warnings = warnings;
+        Ok(Some(resp))
     }
 
     async fn lookup(&self, req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
@@ -743,16 +763,27 @@ impl CallerRef<'_> {
         if self.token.is_empty() {
             return Err(Error::PermissionDenied);
         }
-        self.active
-            .tokens
-            .lookup(&self.token)
-            .await?
-            .ok_or(Error::PermissionDenied)
+        // The core already authenticated this request (and may have spent the token's last
+        // use on it), so the entry is read without the validity checks.
+        let entry = match self.active.tokens.lookup(&self.token).await? {
+            Some(e) => e,
+            None => self
+                .active
+                .tokens
+                .lookup_hash_any(&self.active.tokens.hash(&self.token))
+                .await?
+                .filter(|e| e.pending_revocation)
+                .ok_or(Error::PermissionDenied)?,
+        };
+        Ok(entry)
     }
 }
 
+/// Vault's display-name sanitising: anything but letters, digits, `-` and `_` becomes `-`,
+/// and a trailing `-` is dropped.
 fn sanitize_display_name(name: &str) -> String {
-    name.chars()
+    let s: String = name
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
@@ -760,35 +791,117 @@ fn sanitize_display_name(name: &str) -> String {
                 '-'
             }
         })
-        .collect::<String>()
-        .to_lowercase()
+        .collect();
+    s.trim_end_matches('-').to_string()
 }
 
-fn apply_role_token_params(spec: &mut TokenSpec, p: &TokenParams) {
-    if p.token_period > 0 {
-        spec.period = Duration::from_secs(p.token_period);
+/// Vault's `policyutil.SanitizePolicies`: trimmed, lowercased, `root` alone if present,
+/// `default` added on request, deduplicated and sorted.
+fn sanitize_policies(policies: &[String], add_default: bool) -> Vec<String> {
+    let mut out: Vec<String> = policies
+        .iter()
+        .map(|p| p.trim().to_lowercase())
+        .filter(|p| !p.is_empty())
+        .collect();
+    if out.iter().any(|p| p == "root") {
+        return vec!["root".into()];
     }
-    if p.token_explicit_max_ttl > 0
-        && (spec.explicit_max_ttl.is_zero()
-            || spec.explicit_max_ttl.as_secs() > p.token_explicit_max_ttl)
+    if add_default && !out.iter().any(|p| p == "default") {
+        out.push("default".into());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The policies of a new token, as Vault's `resolveTokenPolicies` decides them.
+fn resolve_policies(
+    d: &FieldData<'_>,
+    role: Option<&TokenRole>,
+    parent: &TokenEntry,
+    is_sudo: bool,
+) -> Result<Vec<String>> {
+    let requested = d.strings("policies")?.unwrap_or_default();
+    let no_default = d.bool("no_default_policy")?.unwrap_or(false);
+    let mut add_default = false;
+    let policies = match role {
+        Some(r)
+            if !r.allowed_policies.is_empty()
+                || !r.disallowed_policies.is_empty()
+                || !r.allowed_policies_glob.is_empty()
+                || !r.disallowed_policies_glob.is_empty() =>
+        {
+            let local_default = !no_default
+                && !r.token.token_no_default_policy
+                && !r.disallowed_policies.iter().any(|p| p == "default")
+                && !r
+                    .disallowed_policies_glob
+                    .iter()
+                    .any(|g| glob_match(g, "default"));
+            let mut finals = if requested.is_empty() {
+                Vec::new()
+            } else {
+                sanitize_policies(&requested, local_default)
+            };
+            if !r.allowed_policies.is_empty() || !r.allowed_policies_glob.is_empty() {
+                let allowed = sanitize_policies(&r.allowed_policies, local_default);
+                if finals.is_empty() {
+                    finals = allowed;
+                } else {
+                    for p in &finals {
+                        if !allowed.contains(p)
+                            && !r.allowed_policies_glob.iter().any(|g| glob_match(g, p))
+                        {
+                            return Err(Error::invalid(format!(
+                                "token policies ({finals:?}) must be subset of the role's allowed policies ({allowed:?}) or glob policies ({:?})",
+                                r.allowed_policies_glob
+                            )));
+                        }
+                    }
+                }
+            } else if finals.is_empty() {
+                finals = sanitize_policies(&parent.policies, local_default);
+            }
+            for p in &finals {
+                if r.disallowed_policies.contains(p)
+                    || r.disallowed_policies_glob.iter().any(|g| glob_match(g, p))
+                {
+                    return Err(Error::invalid(format!(
+                        "token policy {p:?} is disallowed by this role"
+                    )));
+                }
+            }
+            finals
+        }
+        _ if requested.is_empty() => sanitize_policies(&parent.policies, false),
+        _ if !is_sudo => {
+            let input = sanitize_policies(&requested, false);
+            let parents = sanitize_policies(&parent.policies, false);
+            if !input.iter().all(|p| parents.contains(p)) {
+                return Err(Error::invalid("child policies must be subset of parent"));
+            }
+            add_default = !no_default && parent.policies.iter().any(|p| p == "default");
+            input
+        }
+        _ => {
+            add_default = !no_default;
+            requested
+        }
+    };
+    let mut finals = sanitize_policies(&policies, add_default);
+    if no_default {
+        finals.retain(|p| p != "default");
+    }
+    if finals
+        .iter()
+        .any(|p| p == crate::wrapping::WRAPPING_POLICY_NAME || p == "control-group")
     {
-        spec.explicit_max_ttl = Duration::from_secs(p.token_explicit_max_ttl);
+        return Err(Error::invalid(format!(
+            "cannot assign policy {:?}",
+            crate::wrapping::WRAPPING_POLICY_NAME
+        )));
     }
-    if spec.ttl.is_zero() && p.token_ttl > 0 {
-        spec.ttl = Duration::from_secs(p.token_ttl);
-    }
-    if p.token_max_ttl > 0 {
-        spec.mount_max_ttl = spec.mount_max_ttl.min(Duration::from_secs(p.token_max_ttl));
-    }
-    if !p.token_bound_cidrs.is_empty() {
-        spec.bound_cidrs = p.token_bound_cidrs.clone();
-    }
-    if p.token_num_uses > 0 && (spec.num_uses == 0 || spec.num_uses > p.token_num_uses) {
-        spec.num_uses = p.token_num_uses;
-    }
-    if p.token_no_default_policy {
-        spec.no_default_policy = true;
-    }
+    Ok(finals)
 }
 
 fn auth_response(issued: &IssuedToken) -> Result<Response> {

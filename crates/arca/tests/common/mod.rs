@@ -204,8 +204,26 @@ impl Server {
 
     /// Runs `bao ... -format=json` and parses the output.
     pub fn bao_json(&self, args: &[&str]) -> Value {
+        // Flags go right after the (sub)command words: `bao token create -format=json ...`.
+        const GROUPS: [&str; 10] = [
+            "token",
+            "policy",
+            "kv",
+            "secrets",
+            "auth",
+            "audit",
+            "operator",
+            "lease",
+            "plugin",
+            "namespace",
+        ];
+        let words = match args {
+            ["kv", "metadata", ..] => 3,
+            [first, ..] if GROUPS.contains(first) => 2,
+            _ => 1,
+        };
         let mut a: Vec<&str> = args.to_vec();
-        a.insert(a.len().min(2).min(args.len()), "-format=json");
+        a.insert(words.min(a.len()), "-format=json");
         let out = self.bao_ok(&a);
         serde_json::from_str(&out)
             .unwrap_or_else(|e| panic!("bao {a:?} gave non-JSON ({e}): {out}"))
