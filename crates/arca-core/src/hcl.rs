@@ -420,6 +420,13 @@ impl Parser {
         }
     }
 
+    fn next_significant_is_brace(&self) -> bool {
+        self.tokens[self.pos..]
+            .iter()
+            .find(|(t, _)| *t != Tok::Newline)
+            .is_some_and(|(t, _)| *t == Tok::LBrace)
+    }
+
     fn skip_newlines(&mut self) {
         while matches!(self.peek(), Some(Tok::Newline)) {
             self.pos += 1;
@@ -480,6 +487,10 @@ impl Parser {
                         value,
                         line,
                     });
+                }
+                // HCL1 accepts the opening brace of a block on the next line.
+                Some(Tok::Newline) if !labels.is_empty() && self.next_significant_is_brace() => {
+                    self.skip_newlines();
                 }
                 Some(Tok::LBrace) => {
                     self.pos += 1;

@@ -885,3 +885,119 @@ path "need" {
         }
     }
 }
+
+#[cfg(test)]
+mod reference_model {
+    //! Compares the matcher with a plain reading of Vault's documented priority rules on
+    //! random policies and paths.
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Does `pattern` match `path`, by the documented meaning of `*` and `+`?
+    fn matches(pattern: &str, path: &str) -> bool {
+        let (body, glob) = match pattern.strip_suffix('*') {
+            Some(b) => (b, true),
+            None => (pattern, false),
+        };
+        if !body.contains('+') {
+            return if glob {
+                path.starts_with(body)
+            } else {
+                path == body
+            };
+        }
+        let pat: Vec<&str> = body.split('/').collect();
+        let segs: Vec<&str> = path.split('/').collect();
+        if segs.len() < pat.len() || (!glob && segs.len() != pat.len()) {
+            return false;
+        }
+        pat.iter().enumerate().all(|(i, p)| {
+            *p == "+" || *p == segs[i] || (glob && i + 1 == pat.len() && segs[i].starts_with(p))
+        })
+    }
+
+    /// The documented priority: higher is better.
+    fn rank(pattern: &str) -> (usize, bool, usize, usize, String) {
+        let first = pattern.find(['+', '*']).unwrap_or(pattern.len());
+        let glob = pattern.ends_with('*');
+        let body = pattern.strip_suffix('*').unwrap_or(pattern);
+        let plus = body.split('/').filter(|s| *s == "+").count();
+        (
+            first,
+            !glob,
+            usize::MAX - plus,
+            body.len(),
+            body.to_string(),
+        )
+    }
+
+    fn reference(patterns: &[(String, u32)], path: &str) -> Option<u32> {
+        if let Some((_, caps)) = patterns.iter().find(|(p, _)| p == path) {
+            return Some(*caps);
+        }
+        patterns
+            .iter()
+            .filter(|(p, _)| p.contains(['*', '+']) && matches(p, path))
+            .max_by(|a, b| rank(&a.0).cmp(&rank(&b.0)))
+            .map(|(_, c)| *c)
+    }
+
+    fn segment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("a".to_string()),
+            Just("b".to_string()),
+            Just("ab".to_string()),
+            Just("+".to_string())
+        ]
+    }
+
+    fn pattern() -> impl Strategy<Value = String> {
+        (
+            proptest::collection::vec(segment(), 1..4),
+            prop_oneof![Just(""), Just("*"), Just("/*")],
+        )
+            .prop_map(|(segs, tail)| format!("{}{}", segs.join("/"), tail))
+    }
+
+    fn path() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![Just("a"), Just("b"), Just("ab"), Just("abc")],
+            1..5,
+        )
+        .prop_map(|s| s.join("/"))
+    }
+
+    const CAPS: [u32; 6] = [
+        CAP_READ, CAP_LIST, CAP_UPDATE, CAP_DELETE, CAP_CREATE, CAP_PATCH,
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn matcher_agrees_with_documented_rules(patterns in proptest::collection::vec(pattern(), 1..7), paths in proptest::collection::vec(path(), 1..8)) {
+            let mut unique: Vec<(String, u32)> = Vec::new();
+            for (i, p) in patterns.iter().enumerate() {
+                if !unique.iter().any(|(q, _)| q == p) {
+                    unique.push((p.clone(), CAPS[i % CAPS.len()] | (1 << (8 + i))));
+                }
+            }
+            let policy = Policy {
+                name: "p".into(),
+                raw: String::new(),
+                rules: unique
+                    .iter()
+                    .map(|(p, caps)| PathRule {
+                        path: p.clone(),
+                        permissions: Permissions { capabilities: *caps, ..Default::default() },
+                        line: 1,
+                    })
+                    .collect(),
+            };
+            let acl = Acl::new(&[Arc::new(policy)]);
+            for path in &paths {
+                let got = acl.find(path, false).map(|(_, r)| r.permissions.capabilities);
+                prop_assert_eq!(got, reference(&unique, path), "path {} patterns {:?}", path, unique);
+            }
+        }
+    }
+}
