@@ -58,6 +58,22 @@ impl Device {
     pub fn sink(&self) -> &Arc<dyn AuditSink> {
         &self.sink
     }
+
+    /// Updates health after a write; failures are counted and logged (never the entry).
+    fn record(&self, result: std::result::Result<(), String>) {
+        use std::sync::atomic::Ordering;
+        match result {
+            Ok(()) => self.healthy.store(true, Ordering::Relaxed),
+            Err(e) => {
+                self.failures.fetch_add(1, Ordering::Relaxed);
+                self.healthy.store(false, Ordering::Relaxed);
+                tracing::error!(device = %self.spec.path, error = %e, "audit: device failed to log entry");
+                if let Ok(mut last) = self.last_error.lock() {
+                    *last = e;
+                }
+            }
+        }
+    }
 }
 
 pub struct AuditBroker {
@@ -181,46 +197,39 @@ impl AuditBroker {
             .map(|d| d.hash(input))
     }
 
-    /// Writes one entry to every device. Fails only if devices exist and none succeeded.
+    /// Writes one entry to every device and returns as soon as one of them has recorded it
+    /// (or all failed). Slow devices finish, or time out, in the background and keep their
+    /// health counters up to date: one dead device never holds requests beyond the time
+    /// the fastest healthy device takes.
     async fn broadcast(&self, build: impl Fn(&Device) -> Value) -> Result<()> {
         let devices = self.devices.load_full();
         if devices.is_empty() {
             return Ok(());
         }
-        let mut any_ok = false;
-        let mut writes = Vec::with_capacity(devices.len());
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<bool>(devices.len());
         for d in devices.iter() {
             let entry = build(d);
             let mut line = d.prefix.clone().into_bytes();
             line.extend(serde_json::to_vec(&entry).unwrap_or_default());
             line.push(b'\n');
-            writes.push((d.clone(), line));
+            let device = d.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let result = device.sink.write(line).await;
+                let ok = result.is_ok();
+                device.record(result);
+                let _ = tx.send(ok).await;
+            });
         }
-        let results = futures_join(writes).await;
-        for (d, res) in results {
-            match res {
-                Ok(()) => {
-                    any_ok = true;
-                    d.healthy.store(true, std::sync::atomic::Ordering::Relaxed);
-                }
-                Err(e) => {
-                    d.failures
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    d.healthy.store(false, std::sync::atomic::Ordering::Relaxed);
-                    if let Ok(mut last) = d.last_error.lock() {
-                        *last = e.clone();
-                    }
-                    tracing::error!(device = %d.spec.path, error = %e, "audit: device failed to log entry");
-                }
+        drop(tx);
+        while let Some(ok) = rx.recv().await {
+            if ok {
+                return Ok(());
             }
         }
-        if any_ok {
-            Ok(())
-        } else {
-            Err(Error::AuditFailed(
-                "audit: all audit devices failed to log the request".into(),
-            ))
-        }
+        Err(Error::AuditFailed(
+            "audit: all audit devices failed to log the request".into(),
+        ))
     }
 
     /// Persists a device spec (API-created devices survive restarts).
@@ -253,26 +262,6 @@ impl AuditBroker {
 
 fn encode_path(path: &str) -> String {
     hex::encode(path.trim_end_matches('/'))
-}
-
-/// Writes to all devices concurrently, each bounded by its own timeout.
-async fn futures_join(
-    writes: Vec<(Arc<Device>, Vec<u8>)>,
-) -> Vec<(Arc<Device>, std::result::Result<(), String>)> {
-    let mut handles = Vec::with_capacity(writes.len());
-    for (d, line) in writes {
-        let sink = d.sink.clone();
-        handles.push((d, tokio::spawn(async move { sink.write(line).await })));
-    }
-    let mut out = Vec::with_capacity(handles.len());
-    for (d, h) in handles {
-        let r = match h.await {
-            Ok(r) => r,
-            Err(e) => Err(format!("audit writer task failed: {e}")),
-        };
-        out.push((d, r));
-    }
-    out
 }
 
 /// HMACs every string inside a value, except top-level keys in `skip`.
@@ -329,49 +318,108 @@ struct EntryContext<'a> {
     non_hmac_response: Vec<String>,
 }
 
-fn auth_block(d: &Device, ctx: &EntryContext<'_>) -> Value {
-    match &ctx.caller.entry {
-        None => json!({}),
-        Some(e) => {
-            let now = arca_sdk::now_unix();
-            json!({
-                "client_token": maybe_hash(d, &ctx.caller.token),
-                "accessor": maybe_hash_accessor(d, &e.accessor),
-                "display_name": e.display_name,
-                "policies": e.all_policies(),
-                "token_policies": e.policies,
-                "identity_policies": if e.identity_policies.is_empty() { Value::Null } else { json!(e.identity_policies) },
-                "metadata": if e.meta.is_empty() { Value::Null } else { json!(e.meta) },
-                "entity_id": e.entity_id,
-                "token_type": e.token_type.as_str(),
-                "token_ttl": e.remaining_ttl(now),
-                "token_issue_time": crate::time::rfc3339_secs(e.creation_time),
-            })
-        }
+fn auth_block(d: &Device, ctx: &EntryContext<'_>, allowed: bool) -> Value {
+    let Some(e) = &ctx.caller.entry else {
+        return json!({});
+    };
+    let mut a = Map::new();
+    a.insert(
+        "client_token".into(),
+        json!(maybe_hash(d, &ctx.caller.token)),
+    );
+    a.insert(
+        "accessor".into(),
+        json!(maybe_hash_accessor(d, &e.accessor)),
+    );
+    a.insert("display_name".into(), json!(e.display_name));
+    a.insert("policies".into(), json!(e.all_policies()));
+    a.insert("token_policies".into(), json!(e.policies));
+    if !e.identity_policies.is_empty() {
+        a.insert("identity_policies".into(), json!(e.identity_policies));
+    }
+    if !e.meta.is_empty() {
+        a.insert("metadata".into(), json!(e.meta));
+    }
+    if !e.entity_id.is_empty() {
+        a.insert("entity_id".into(), json!(e.entity_id));
+    }
+    let granting: Vec<Value> = if allowed {
+        e.all_policies()
+            .iter()
+            .map(|p| json!({"name": p, "namespace_id": "root", "type": "acl"}))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    a.insert(
+        "policy_results".into(),
+        if granting.is_empty() {
+            json!({"allowed": allowed})
+        } else {
+            json!({"allowed": allowed, "granting_policies": granting})
+        },
+    );
+    a.insert("token_type".into(), json!(e.token_type.as_str()));
+    let ttl = e.remaining_ttl(arca_sdk::now_unix());
+    if ttl > 0 {
+        a.insert("token_ttl".into(), json!(ttl));
+    }
+    a.insert(
+        "token_issue_time".into(),
+        json!(crate::time::rfc3339_secs(e.creation_time)),
+    );
+    Value::Object(a)
+}
+
+fn mount_class(mount_point: &str) -> &'static str {
+    if mount_point.starts_with("auth/") {
+        "auth"
+    } else {
+        "secret"
     }
 }
 
 fn request_block(d: &Device, ctx: &EntryContext<'_>) -> Value {
-    let mut r = json!({
-        "id": ctx.creq.id,
-        "operation": ctx.req.operation.as_str(),
-        "mount_point": ctx.req.mount_point,
-        "mount_type": ctx.mount_type,
-        "mount_accessor": ctx.req.mount_accessor,
-        "mount_class": if ctx.req.mount_point.starts_with("auth/") { "auth" } else { "secret" },
-        "client_token": maybe_hash(d, &ctx.caller.token),
-        "client_token_accessor": ctx.caller.entry.as_ref().map(|e| maybe_hash_accessor(d, &e.accessor)).unwrap_or_default(),
-        "namespace": {"id": "root"},
-        "path": ctx.creq.path,
-        "remote_address": ctx.creq.remote_addr.map(|a| a.to_string()).unwrap_or_default(),
-    });
+    let mut r = Map::new();
+    r.insert("id".into(), json!(ctx.creq.id));
+    r.insert("operation".into(), json!(ctx.req.operation.as_str()));
+    r.insert("mount_point".into(), json!(ctx.req.mount_point));
+    r.insert("mount_type".into(), json!(ctx.mount_type));
+    r.insert("mount_accessor".into(), json!(ctx.req.mount_accessor));
+    r.insert(
+        "mount_class".into(),
+        json!(mount_class(&ctx.req.mount_point)),
+    );
+    if !ctx.caller.token.is_empty() {
+        r.insert(
+            "client_token".into(),
+            json!(maybe_hash(d, &ctx.caller.token)),
+        );
+    }
+    if let Some(e) = &ctx.caller.entry {
+        if !e.accessor.is_empty() {
+            r.insert(
+                "client_token_accessor".into(),
+                json!(maybe_hash_accessor(d, &e.accessor)),
+            );
+        }
+    }
+    r.insert("namespace".into(), json!({"id": "root"}));
+    r.insert("path".into(), json!(ctx.creq.path));
     if !ctx.creq.data.is_empty() {
-        r["data"] = maybe_salt_map(d, &ctx.creq.data, &ctx.non_hmac_request);
+        r.insert(
+            "data".into(),
+            maybe_salt_map(d, &ctx.creq.data, &ctx.non_hmac_request),
+        );
     }
     if let Some(ttl) = ctx.creq.wrap_ttl {
-        r["wrap_ttl"] = json!(ttl.as_secs());
+        r.insert("wrap_ttl".into(), json!(ttl.as_secs()));
     }
-    r
+    if let Some(ip) = ctx.creq.remote_addr {
+        r.insert("remote_address".into(), json!(ip.to_string()));
+        r.insert("remote_port".into(), json!(ctx.creq.remote_port));
+    }
+    Value::Object(r)
 }
 
 impl Core {
@@ -423,7 +471,7 @@ impl Core {
                 json!({
                     "time": time,
                     "type": "request",
-                    "auth": auth_block(d, &ctx),
+                    "auth": auth_block(d, &ctx, true),
                     "request": request_block(d, &ctx),
                 })
             })
@@ -450,7 +498,7 @@ impl Core {
                     "mount_point": req.mount_point,
                     "mount_type": resp.mount_type,
                     "mount_accessor": req.mount_accessor,
-                    "mount_class": if req.mount_point.starts_with("auth/") { "auth" } else { "secret" },
+                    "mount_class": mount_class(&req.mount_point),
                 });
                 if let Some(data) = &resp.data {
                     response["data"] = maybe_salt_map(d, data, &ctx.non_hmac_response);
@@ -487,7 +535,7 @@ impl Core {
                 json!({
                     "time": time,
                     "type": "response",
-                    "auth": auth_block(d, &ctx),
+                    "auth": auth_block(d, &ctx, true),
                     "request": request_block(d, &ctx),
                     "response": response,
                 })
@@ -516,9 +564,9 @@ impl Core {
                 json!({
                     "time": time,
                     "type": "response",
-                    "auth": auth_block(d, &ctx),
+                    "auth": auth_block(d, &ctx, true),
                     "request": request_block(d, &ctx),
-                    "response": {"mount_point": req.mount_point, "mount_type": mount_type},
+                    "response": {"mount_point": req.mount_point, "mount_type": mount_type, "mount_accessor": req.mount_accessor, "mount_class": mount_class(&req.mount_point)},
                     "error": message,
                 })
             })
@@ -547,7 +595,7 @@ impl Core {
                 json!({
                     "time": time,
                     "type": "request",
-                    "auth": auth_block(d, &ctx),
+                    "auth": auth_block(d, &ctx, false),
                     "request": request_block(d, &ctx),
                     "error": "permission denied",
                     "arca_acl": {

@@ -211,10 +211,7 @@ impl Core {
         let config = self.seal_config().await?;
         let ops = self.ops.lock().await;
         let active = self.active.load_full();
-        let cluster = match &active {
-            Some(a) => Some(a.cluster.clone()),
-            None => None,
-        };
+        let cluster = active.as_ref().map(|a| a.cluster.clone());
         Ok(SealStatus {
             seal_type: config
                 .as_ref()
@@ -570,7 +567,7 @@ impl Core {
                 format!("existing mount at {existing}")
             }));
         }
-        if self.registry.get(&entry.backend_type).is_none() {
+        if !self.registry.contains_key(&entry.backend_type) {
             return Err(Error::invalid(format!(
                 "plugin not found in the catalog: {}",
                 entry.backend_type

@@ -1,12 +1,12 @@
 //! The lease store's data layer, indexed so that nothing ever needs all leases in memory.
 //!
 //! Layout (inside the barrier):
-//! - `sys/expire/id/<lease id>`                 the lease (lease ids contain `/`, giving folders
-//!                                              that `sys/leases/lookup/<prefix>/` lists)
-//! - `sys/expire/due/<unix time, 12 digits>/<enc id>`  expiry index: the expiration manager
-//!                                              reads only the earliest folder(s)
-//! - `sys/expire/token/<token hash>/<enc id>`  leases obtained by a token, revoked with it
-//! - `sys/expire/irrevocable/<enc id>`          leases whose revocation kept failing
+//! - `sys/expire/id/<lease id>`: the lease (lease ids contain `/`, giving folders that
+//!   `sys/leases/lookup/<prefix>/` lists)
+//! - `sys/expire/due/<unix time, 12 digits>/<enc id>`: expiry index; the expiration manager
+//!   reads only the earliest folder(s)
+//! - `sys/expire/token/<token hash>/<enc id>`: leases obtained by a token, revoked with it
+//! - `sys/expire/irrevocable/<enc id>`: leases whose revocation kept failing
 //!
 //! A lease and its index entries are written in one transaction, so a crash never leaves a
 //! lease without its expiry entry (which would keep it valid forever) or the reverse.

@@ -29,6 +29,7 @@ pub struct ClientRequest {
     pub token: String,
     pub namespace: String,
     pub remote_addr: Option<IpAddr>,
+    pub remote_port: u16,
     pub headers: HashMap<String, Vec<String>>,
     pub wrap_ttl: Option<Duration>,
 }
@@ -43,6 +44,7 @@ impl ClientRequest {
             token: String::new(),
             namespace: String::new(),
             remote_addr: None,
+            remote_port: 0,
             headers: HashMap::new(),
             wrap_ttl: None,
         }
@@ -151,7 +153,7 @@ pub fn validate_request_path(path: &str) -> Result<()> {
 
 impl Core {
     /// Serves one client request.
-    pub async fn handle(&self, mut creq: ClientRequest) -> Result<ApiResponse> {
+    pub async fn handle(&self, creq: ClientRequest) -> Result<ApiResponse> {
         let active = self.active()?;
         validate_request_path(&creq.path)?;
         if is_pre_unseal_path(&creq.path) {
@@ -220,7 +222,7 @@ impl Core {
                 return Err(e);
             }
         };
-        resp.request_id = std::mem::take(&mut creq.id);
+        resp.request_id = creq.id.clone();
         resp.mount_type = mount.backend_type.clone();
         self.audit_response(&active, &creq, &req, &caller, &resp)
             .await?;

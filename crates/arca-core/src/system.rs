@@ -838,9 +838,7 @@ impl SystemBackend {
         result?;
         let mut m = Map::new();
         m.insert("migration_id".into(), json!(id));
-        Ok(Some(Response::data(m).with_warning(format!(
-            "Mount move has been queued. Progress will be reported in Vault's server log, tagged with the returned migration_id"
-        ))))
+        Ok(Some(Response::data(m).with_warning("Mount move has been queued. Progress will be reported in Vault's server log, tagged with the returned migration_id")))
     }
 
     async fn remount_status(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {

@@ -43,7 +43,7 @@ pub enum Error {
     #[error("{0}")]
     PreconditionFailed(String),
     /// The request body is larger than `max_request_size` (413).
-    #[error("request body too large")]
+    #[error("http: request body too large")]
     PayloadTooLarge,
     /// Rate limited or lockout (429).
     #[error("{0}")]

@@ -564,6 +564,9 @@ fn to_string_map(name: &str, v: &Value) -> Result<HashMap<String, String>> {
     }
 }
 
+/// Values captured from a path's `{name}` and `{name*}` segments.
+type Captures = Vec<(String, String)>;
+
 /// Routes requests over a backend's declared paths.
 pub struct PathRouter<B> {
     paths: Vec<Path<B>>,
@@ -578,7 +581,7 @@ impl<B> PathRouter<B> {
         &self.paths
     }
 
-    fn find(&self, path: &str) -> Option<(&Path<B>, Vec<(String, String)>)> {
+    fn find(&self, path: &str) -> Option<(&Path<B>, Captures)> {
         self.paths
             .iter()
             .find_map(|p| p.matches(path).map(|c| (p, c)))

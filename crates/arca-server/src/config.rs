@@ -314,8 +314,9 @@ impl ServerConfig {
             self.listeners
                 .push(parse_listener(body, line, &mut self.warnings)?);
         }
-        for (kind, body, line) in stanzas(items, "audit") {
-            self.audit_devices.push(parse_audit(&kind, body, line)?);
+        for it in items.iter().filter(|i| i.key == "audit") {
+            self.audit_devices
+                .push(parse_audit(&it.labels, it.value.items(), it.line)?);
         }
         if self.default_lease_ttl > self.max_lease_ttl {
             return Err(invalid(
@@ -442,21 +443,19 @@ fn parse_listener(
     Ok(l)
 }
 
-fn parse_audit(kind: &str, body: &[Item], line: usize) -> Result<DeviceSpec, ConfigError> {
+/// `audit "<type>" "<path>" { ... }` as OpenBao 2.4+ declares devices; `type` and `path` may
+/// also be given as attributes.
+fn parse_audit(labels: &[String], body: &[Item], line: usize) -> Result<DeviceSpec, ConfigError> {
     let mut spec = DeviceSpec {
-        path: format!("{kind}/"),
-        device_type: kind.to_string(),
+        device_type: labels.first().cloned().unwrap_or_default(),
+        path: labels.get(1).cloned().unwrap_or_default(),
         from_config: true,
         ..Default::default()
     };
     for it in body {
         match it.key.as_str() {
-            "path" => {
-                spec.path = format!(
-                    "{}/",
-                    value_str(&it.value).unwrap_or_default().trim_matches('/')
-                )
-            }
+            "type" => spec.device_type = value_str(&it.value).unwrap_or_default(),
+            "path" => spec.path = value_str(&it.value).unwrap_or_default(),
             "description" => spec.description = value_str(&it.value).unwrap_or_default(),
             "local" => spec.local = value_bool(&it.value, "local")?,
             "options" => {
@@ -467,17 +466,29 @@ fn parse_audit(kind: &str, body: &[Item], line: usize) -> Result<DeviceSpec, Con
             }
             other => {
                 return Err(invalid(format!(
-                    "audit {kind:?} (line {}): unknown key {other:?}",
+                    "audit (line {}): unknown key {other:?}",
                     it.line
                 )));
             }
         }
     }
-    if !matches!(kind, "file" | "syslog" | "socket") {
-        return Err(ConfigError::Unsupported(format!(
-            "audit {kind:?} (line {line}): types are file, syslog and socket"
+    if spec.device_type.is_empty() {
+        return Err(invalid(format!(
+            "audit (line {line}): audit type must be specified"
         )));
     }
+    if !matches!(spec.device_type.as_str(), "file" | "syslog" | "socket") {
+        return Err(ConfigError::Unsupported(format!(
+            "audit {:?} (line {line}): types are file, syslog and socket",
+            spec.device_type
+        )));
+    }
+    if spec.path.trim_matches('/').is_empty() {
+        return Err(invalid(format!(
+            "audit (line {line}): audit path must be specified"
+        )));
+    }
+    spec.path = format!("{}/", spec.path.trim_matches('/'));
     Ok(spec)
 }
 
@@ -511,8 +522,13 @@ default_lease_ttl = "24h"
         let bao = r#"
 storage "raft" { path = "/opt/bao" node_id = "node1" }
 listener "tcp" { address = "0.0.0.0:8200" tls_cert_file = "/c.pem" tls_key_file = "/k.pem" }
-audit "file" {
+audit "file" "file-log" {
   options { file_path = "/var/log/bao.log" }
+}
+audit {
+  type = "socket"
+  path = "net"
+  options { address = "127.0.0.1:9090" }
 }
 "#;
         let c = ServerConfig::parse_str(bao).unwrap();
@@ -525,6 +541,9 @@ audit "file" {
         );
         assert!(!c.listeners[0].tls_disable);
         assert_eq!(c.audit_devices[0].options["file_path"], "/var/log/bao.log");
+        assert_eq!(c.audit_devices[0].path, "file-log/");
+        assert_eq!(c.audit_devices[1].device_type, "socket");
+        assert_eq!(c.audit_devices[1].path, "net/");
     }
 
     #[test]

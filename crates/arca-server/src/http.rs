@@ -57,6 +57,10 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> HttpResponse {
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r.headers_mut()
         .insert("cache-control", HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(
+        "strict-transport-security",
+        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+    );
     r
 }
 
@@ -201,9 +205,13 @@ fn percent_decode(s: &str) -> String {
 fn parse_wrap_ttl(headers: &HeaderMap) -> Result<Option<Duration>, Error> {
     match header_str(headers, "x-vault-wrap-ttl") {
         None | Some("") => Ok(None),
+        Some(v) if v.starts_with('-') => Err(Error::invalid(
+            "error parsing X-Vault-Wrap-TTL header: requested wrap ttl cannot be negative",
+        )),
         Some(v) => {
-            let d = arca_sdk::duration::parse_duration(v)
-                .map_err(|_| Error::invalid("error parsing wrap TTL"))?;
+            let d = arca_sdk::duration::parse_duration(v).map_err(|e| {
+                Error::invalid(format!("error parsing X-Vault-Wrap-TTL header: {e}"))
+            })?;
             if d.is_zero() {
                 return Ok(None);
             }
@@ -239,6 +247,17 @@ fn parse_json_body(bytes: &[u8]) -> Result<Map<String, Value>, Error> {
             "failed to parse JSON input: request body must be a JSON object",
         )),
         Err(e) => Err(Error::invalid(format!("failed to parse JSON input: {e}"))),
+    }
+}
+
+trait WithStatus {
+    fn with_status(self, status: StatusCode) -> Self;
+}
+
+impl WithStatus for HttpResponse {
+    fn with_status(mut self, status: StatusCode) -> Self {
+        *self.status_mut() = status;
+        self
     }
 }
 
@@ -290,19 +309,31 @@ pub async fn serve(
         .and_then(Value::as_str)
         .is_some_and(|v| v == "true" || v == "1");
     let operation = match method.as_str() {
-        "GET" | "HEAD" if list_flag => Operation::List,
-        "GET" | "HEAD" => Operation::Read,
+        "GET" if list_flag => Operation::List,
+        "GET" => Operation::Read,
         "LIST" => Operation::List,
         "POST" | "PUT" => Operation::Update,
         "PATCH" => Operation::Patch,
         "DELETE" => Operation::Delete,
-        _ => return error_response(&Error::UnsupportedOperation),
+        "HEAD" => return empty(StatusCode::METHOD_NOT_ALLOWED),
+        "OPTIONS" => {
+            return error_response(&Error::invalid(
+                "cannot handle internal-only request operation",
+            ))
+        }
+        _ => {
+            return error_response(&Error::NotFound(String::new()))
+                .with_status(StatusCode::METHOD_NOT_ALLOWED)
+        }
     };
+    if operation == Operation::Update && path.ends_with('/') {
+        return error_response(&Error::invalid("cannot write to a path ending in '/'"));
+    }
     if operation == Operation::Patch {
         let ct = header_str(&parts.headers, "content-type").unwrap_or("");
         if !ct.starts_with("application/merge-patch+json") {
             let mut r = error_response(&Error::invalid(format!(
-                "PATCH requires Content-Type application/merge-patch+json, got {ct:?}"
+                "PATCH requires Content-Type of application/merge-patch+json, provided {ct}"
             )));
             *r.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
             return r;
@@ -319,8 +350,12 @@ pub async fn serve(
                 Ok(b) => b,
                 Err(e) => return error_response(&e),
             };
+            let form = header_str(&parts.headers, "content-type")
+                .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
             match parse_json_body(&bytes) {
                 Ok(m) => m,
+                // A form body is accepted when it is not JSON, as Vault does.
+                Err(_) if form => parse_query(std::str::from_utf8(&bytes).ok()),
                 Err(e) => return error_response(&e),
             }
         }
@@ -355,6 +390,7 @@ pub async fn serve(
             .unwrap_or("")
             .to_string(),
         remote_addr: Some(remote.ip()),
+        remote_port: remote.port(),
         headers,
         wrap_ttl,
     };

@@ -66,7 +66,7 @@ fn init_unseal_seal_restart_with_bao() {
     let (_, st) = s.req("GET", "/v1/sys/seal-status", None);
     assert_eq!(st["sealed"], true);
     assert_eq!(st["initialized"], true);
-    unseal(&s, &keys[2..].to_vec());
+    unseal(&s, &keys[2..]);
     let v = s.bao_json(&["read", "cubbyhole/persist"]);
     assert_eq!(v["data"]["value"], "kept-across-restarts");
 }
