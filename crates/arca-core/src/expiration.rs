@@ -242,8 +242,13 @@ impl Core {
 
     /// One pass of the expiration loop: revoke what is due. Returns how many were handled.
     pub async fn expire_due(&self) -> Result<usize> {
+        self.expire_due_at(now_unix()).await
+    }
+
+    /// `expire_due` as if the time were `now` (Unix seconds): lets tests walk through
+    /// retries and expiry without waiting.
+    pub async fn expire_due_at(&self, now: i64) -> Result<usize> {
         let active = self.active()?;
-        let now = now_unix();
         let due = active.leases.due(now, BATCH).await?;
         let n = due.len();
         for id in due {
@@ -254,7 +259,7 @@ impl Core {
                 continue;
             }
             if let Err(e) = self.revoke_lease(&id, false).await {
-                self.schedule_retry(&active, lease, &e).await?;
+                self.schedule_retry(&active, lease, &e, now).await?;
             }
         }
         Ok(n)
@@ -265,6 +270,7 @@ impl Core {
         active: &Active,
         lease: LeaseEntry,
         error: &Error,
+        now: i64,
     ) -> Result<()> {
         let mut next = lease.clone();
         next.revoke_attempts += 1;
@@ -274,7 +280,7 @@ impl Core {
             tracing::error!(lease_id = %lease.lease_id, error = %error, "expiration: lease is irrevocable after repeated failures");
         } else {
             let backoff = 2i64.pow(next.revoke_attempts).min(300);
-            next.due_time = now_unix() + backoff;
+            next.due_time = now + backoff;
             tracing::warn!(lease_id = %lease.lease_id, attempt = next.revoke_attempts, error = %error, "expiration: revocation failed, will retry");
         }
         active.leases.replace(&lease, &next).await
