@@ -222,7 +222,10 @@ impl Core {
                 return Err(e);
             }
         };
-        resp.request_id = creq.id.clone();
+        // A wrapped response carries no request id of its own, as Vault's.
+        if resp.wrap_info.is_none() {
+            resp.request_id = creq.id.clone();
+        }
         resp.mount_type = mount.backend_type.clone();
         self.audit_response(&active, &creq, &req, &caller, &resp)
             .await?;
