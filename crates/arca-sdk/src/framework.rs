@@ -379,6 +379,11 @@ impl<'a> FieldData<'a> {
         self.schema_of(name).and_then(|f| f.default.clone())
     }
 
+    /// Whether the matched path declares the field.
+    pub fn declares(&self, name: &str) -> bool {
+        self.schema_of(name).is_some()
+    }
+
     /// Whether the client sent the field (in the path or body), as opposed to its default.
     pub fn is_set(&self, name: &str) -> bool {
         self.captures.iter().any(|(k, _)| k == name)
@@ -564,6 +569,9 @@ fn to_string_map(name: &str, v: &Value) -> Result<HashMap<String, String>> {
     }
 }
 
+/// The path parameters a match captured, by name.
+type Captures = Vec<(String, String)>;
+
 /// Routes requests over a backend's declared paths.
 pub struct PathRouter<B> {
     paths: Vec<Path<B>>,
@@ -578,7 +586,7 @@ impl<B> PathRouter<B> {
         &self.paths
     }
 
-    fn find(&self, path: &str) -> Option<(&Path<B>, Vec<(String, String)>)> {
+    fn find(&self, path: &str) -> Option<(&Path<B>, Captures)> {
         self.paths
             .iter()
             .find_map(|p| p.matches(path).map(|c| (p, c)))
