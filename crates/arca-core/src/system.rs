@@ -667,6 +667,10 @@ impl SystemBackend {
         let body = d.body().clone();
         core.tune(&route, move |e| {
             for (k, v) in &body {
+                // Clients (the bao CLI) send unset settings as null.
+                if v.is_null() {
+                    continue;
+                }
                 match k.as_str() {
                     "default_lease_ttl" => {
                         e.config.default_lease_ttl = ttl_field(Some(v), k)?.unwrap_or(0)
@@ -730,7 +734,8 @@ impl SystemBackend {
                             e.options.insert(ok_.clone(), val);
                         }
                     }
-                    "plugin_version" | "path" => {}
+                    // The CLI always sends force_no_cache; like OpenBao, tune ignores it.
+                    "plugin_version" | "path" | "force_no_cache" => {}
                     other => {
                         return Err(Error::invalid(format!(
                             "unrecognized tune parameter {other:?}"
