@@ -1,5 +1,5 @@
 //! Small helpers the built-in auth methods share: Vault's name syntax for users and roles,
-//! paginated listing arguments, and serialising JSON for storage.
+//! paginated listing arguments, constant-time comparison, and JSON transaction steps.
 
 use arca_sdk::{Error, FieldData, Result, TxnOp};
 use serde::Serialize;
@@ -29,6 +29,11 @@ pub fn list_page_args(d: &FieldData<'_>) -> Result<(String, usize)> {
     let after = d.string("after")?;
     let limit = d.int("limit")?.unwrap_or(0).max(0) as usize;
     Ok((after, limit))
+}
+
+/// Compares two credentials without leaking where they differ (lengths are not secret).
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
 }
 
 /// A transaction step writing `value` as JSON.

@@ -128,6 +128,17 @@ impl TokenParams {
     /// declares it, and the `token_*` name wins when both are given. Policies keep their
     /// spelling unless they come through the legacy `policies`, which Vault normalises.
     pub fn update_from_auth(&mut self, d: &FieldData<'_>) -> Result<()> {
+        let token_type = d.str("token_type")?;
+        self.update_from_auth_with_type(d, token_type)
+    }
+
+    /// As `update_from_auth`, with the requested `token_type` given by the caller (AppRole
+    /// first rewrites the meaningless "default-service" and "default-batch").
+    pub fn update_from_auth_with_type(
+        &mut self,
+        d: &FieldData<'_>,
+        token_type: Option<String>,
+    ) -> Result<()> {
         if let Some(cidrs) = d.strings("token_bound_cidrs")? {
             validate_cidrs(&cidrs)?;
             self.token_bound_cidrs = cidrs;
@@ -150,7 +161,7 @@ impl TokenParams {
         if let Some(v) = d.strings("token_policies")? {
             self.token_policies = v;
         }
-        if let Some(t) = d.str("token_type")? {
+        if let Some(t) = token_type {
             self.token_type = match t.as_str() {
                 "" | "default" => "default".into(),
                 "service" | "batch" => t,
