@@ -5,6 +5,8 @@ pub mod approle;
 mod auth_common;
 pub mod cubbyhole;
 mod lockout;
+#[cfg(test)]
+mod testing;
 pub mod userpass;
 
 use arca_sdk::BackendType;

@@ -17,6 +17,8 @@ mod login;
 mod paths;
 mod role;
 mod secret_id;
+#[cfg(test)]
+mod tests;
 mod tidy;
 
 use std::collections::HashMap;

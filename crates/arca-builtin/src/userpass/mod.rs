@@ -4,6 +4,8 @@
 
 mod login;
 mod password;
+#[cfg(test)]
+mod tests;
 mod users;
 
 use std::sync::Arc;
