@@ -593,6 +593,88 @@ mod tests {
         assert!(validate_cidr("nope").is_err());
     }
 
+    /// Applies `bodies` in turn to fresh params through a path declaring the auth fields
+    /// with the given legacy aliases.
+    fn apply(legacy: &[LegacyAlias], bodies: &[Value]) -> Result<TokenParams> {
+        use crate::{Operation, Path, PathRouter, Request, Response};
+        use std::future::Future;
+        use std::sync::Mutex;
+
+        struct Holder(Mutex<TokenParams>);
+        let router = PathRouter::new(vec![Path::new("role")
+            .fields(auth_token_fields(legacy))
+            .op(Operation::Update, |h: &Holder, _r, d| {
+                Box::pin(async move {
+                    h.0.lock().unwrap().update_from_auth(&d)?;
+                    Ok(None::<Response>)
+                })
+            })]);
+        let holder = Holder(Mutex::new(TokenParams::default()));
+        for body in bodies {
+            let mut req = Request::new(Operation::Update, "role");
+            req.data = body.as_object().cloned().unwrap_or_default();
+            let mut fut = Box::pin(router.route(&holder, &req));
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            loop {
+                if let std::task::Poll::Ready(r) = fut.as_mut().poll(&mut cx) {
+                    r?;
+                    break;
+                }
+            }
+        }
+        Ok(holder.0.into_inner().unwrap())
+    }
+
+    #[test]
+    fn auth_fields_follow_vaults_rules() {
+        use LegacyAlias::*;
+        let p = apply(
+            &[Policies, Period],
+            &[json!({"policies": "B,a", "period": "1h"})],
+        )
+        .unwrap();
+        assert_eq!(p.token_policies, vec!["a", "b"]);
+        assert_eq!(p.legacy.policies, vec!["a", "b"]);
+        assert_eq!((p.token_period, p.legacy.period), (3600, 3600));
+        // token_* wins over the alias and mirrors into it when both are given.
+        let p = apply(
+            &[Policies],
+            &[json!({"policies": "x", "token_policies": "Y"})],
+        )
+        .unwrap();
+        assert_eq!(p.token_policies, vec!["Y"]);
+        assert_eq!(p.legacy.policies, vec!["Y"]);
+        // The new name alone clears the legacy copy.
+        let p = apply(
+            &[Policies],
+            &[json!({"policies": "x"}), json!({"token_policies": "z"})],
+        )
+        .unwrap();
+        assert!(p.legacy.policies.is_empty());
+        // An alias the path does not declare changes nothing.
+        let p = apply(&[Policies], &[json!({"ttl": "1h"})]).unwrap();
+        assert_eq!(p.token_ttl, 0);
+        let p = apply(&[], &[json!({"token_type": "default"})]).unwrap();
+        assert_eq!(p.token_type, "default");
+        for bad in [
+            json!({"token_type": "default-service"}),
+            json!({"token_ttl": "2h", "token_max_ttl": "1h"}),
+            json!({"token_type": "batch", "token_period": "1h"}),
+            json!({"token_num_uses": -1}),
+            json!({"token_strictly_bind_ip": true, "token_bound_cidrs": "10.0.0.0/8"}),
+            json!({"token_bound_cidrs": "nope"}),
+        ] {
+            assert!(apply(&[], &[bad.clone()]).is_err(), "{bad}");
+        }
+        let mut shown = Map::new();
+        apply(&[Ttl], &[json!({"ttl": 60})])
+            .unwrap()
+            .write_auth_data(&mut shown);
+        assert_eq!(shown["ttl"], 60);
+        assert_eq!(shown["token_ttl"], 60);
+        assert_eq!(shown["token_type"], "default");
+    }
+
     #[test]
     fn cidr_subsets() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();

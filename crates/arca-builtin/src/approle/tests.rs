@@ -214,3 +214,48 @@ async fn a_lock_survives_a_restart_of_the_backend() {
         vec![role_id]
     );
 }
+
+#[tokio::test]
+async fn roles_without_secret_ids_log_in_from_their_cidrs_only() {
+    let m = approle(UserLockoutConfig::default()).await;
+    m.call(
+        Operation::Update,
+        "role/open",
+        json!({"bind_secret_id": false, "secret_id_bound_cidrs": "127.0.0.0/8", "token_policies": "p"}),
+    )
+    .await
+    .unwrap();
+    let role_id = m
+        .data(Operation::Read, "role/open/role-id", json!({}))
+        .await["role_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let auth = m
+        .call(Operation::Update, "login", json!({"role_id": role_id}))
+        .await
+        .unwrap()
+        .unwrap()
+        .auth
+        .unwrap();
+    assert_eq!(auth.policies, vec!["p"]);
+    assert_eq!(auth.alias_name, role_id);
+    let err = m
+        .call_from(
+            Operation::Update,
+            "login",
+            json!({"role_id": role_id}),
+            "192.0.2.1".parse().unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert!(err
+        .to_string()
+        .contains("unauthorized by CIDR restrictions on the role"));
+    // Issuing secret IDs on such a role is refused.
+    let err = m
+        .call(Operation::Update, "role/open/secret-id", json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::invalid("bind_secret_id is not set on the role"));
+}
