@@ -664,7 +664,7 @@ mod tests {
             json!({"token_strictly_bind_ip": true, "token_bound_cidrs": "10.0.0.0/8"}),
             json!({"token_bound_cidrs": "nope"}),
         ] {
-            assert!(apply(&[], &[bad.clone()]).is_err(), "{bad}");
+            assert!(apply(&[], std::slice::from_ref(&bad)).is_err(), "{bad}");
         }
         let mut shown = Map::new();
         apply(&[Ttl], &[json!({"ttl": 60})])
