@@ -22,6 +22,7 @@ pub mod time;
 pub mod token;
 pub mod token_backend;
 pub mod token_ops;
+pub mod user_lockout;
 pub mod wrapping;
 
 pub use crate::core::{Core, CoreConfig, InitResult, SealStatus};

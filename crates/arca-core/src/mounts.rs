@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use arca_sdk::{Backend, Result, SpecialPaths, Storage, StorageExt, SystemView};
+use arca_sdk::{Backend, Result, SpecialPaths, Storage, StorageExt, SystemView, UserLockoutConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -123,6 +123,9 @@ impl MountEntry {
         if !self.config.listing_visibility.is_empty() {
             config["listing_visibility"] = json!(self.config.listing_visibility);
         }
+        if let Some(lockout) = &self.config.user_lockout_config {
+            config["user_lockout_config"] = Value::Object(crate::user_lockout::display(lockout));
+        }
         for (name, list) in [
             (
                 "audit_non_hmac_request_keys",
@@ -225,6 +228,11 @@ impl SystemView for MountHandle {
 
     fn is_dev(&self) -> bool {
         self.dev
+    }
+
+    fn user_lockout_config(&self) -> UserLockoutConfig {
+        let e = self.entry.load();
+        crate::user_lockout::effective(&e.backend_type, e.config.user_lockout_config.as_ref())
     }
 }
 

@@ -156,6 +156,12 @@ impl Core {
     pub async fn handle(&self, creq: ClientRequest) -> Result<ApiResponse> {
         let active = self.active()?;
         validate_request_path(&creq.path)?;
+        // Only the root namespace exists so far; naming another is a 404, as Vault answers
+        // for a namespace that does not exist.
+        let ns = creq.namespace.trim_matches('/');
+        if !ns.is_empty() && ns != "root" {
+            return Err(Error::NotFound("namespace not found".into()));
+        }
         if is_pre_unseal_path(&creq.path) {
             return Err(Error::UnsupportedOperation);
         }

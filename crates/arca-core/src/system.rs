@@ -119,6 +119,15 @@ impl SystemBackend {
                 .op(Operation::Update, h!(auth_write))
                 .op(Operation::Delete, h!(auth_delete))
                 .help("Enable a new credential backend, read or tune it, or disable it.", ""),
+            Path::new("locked-users")
+                .field("mount_accessor", FieldType::String, "MountAccessor is the identifier of the mount entry to which the user belongs")
+                .op(Operation::Read, h!(locked_users))
+                .help("Report the locked user count metrics, for this namespace and all child namespaces.", ""),
+            Path::new("locked-users/{mount_accessor}/unlock/{alias_identifier*}")
+                .field("mount_accessor", FieldType::String, "MountAccessor is the identifier of the mount entry to which the user belongs")
+                .field("alias_identifier", FieldType::String, "It is the name of the alias (user). For example, if the alias belongs to userpass backend, the name should be a valid username within userpass auth method. If the alias belongs to an approle auth method, the name should be a valid RoleID")
+                .op(Operation::Update, h!(unlock_user))
+                .help("Unlocks the user with given mount_accessor and alias_identifier", ""),
             Path::new("remount")
                 .required_field("from", FieldType::String, "The previous mount point.")
                 .required_field("to", FieldType::String, "The new mount point.")
@@ -451,7 +460,7 @@ fn string_list(v: Option<&Value>) -> Vec<String> {
 }
 
 /// Applies an enable request's `config` map to a mount config.
-fn apply_config(config: &mut MountConfig, m: &Map<String, Value>) -> Result<()> {
+fn apply_config(config: &mut MountConfig, m: &Map<String, Value>, mount_type: &str) -> Result<()> {
     for (k, v) in m {
         match k.as_str() {
             "default_lease_ttl" => config.default_lease_ttl = ttl_field(Some(v), k)?.unwrap_or(0),
@@ -474,7 +483,13 @@ fn apply_config(config: &mut MountConfig, m: &Map<String, Value>) -> Result<()> 
             }
             "token_type" => config.token_type = token_type(v.as_str().unwrap_or(""))?,
             "plugin_version" | "options" | "description" => {}
-            "user_lockout_config" => config.user_lockout_config = v.as_object().cloned(),
+            "user_lockout_config" => {
+                config.user_lockout_config = crate::user_lockout::merge_tune(
+                    config.user_lockout_config.as_ref(),
+                    v,
+                    mount_type,
+                )?
+            }
             other => {
                 return Err(Error::invalid(format!(
                     "unrecognized mount config parameter {other:?}"
@@ -636,7 +651,7 @@ impl SystemBackend {
             }
         }
         if let Some(lockout) = &e.config.user_lockout_config {
-            m.insert("user_lockout_config".into(), Value::Object(lockout.clone()));
+            m.extend(crate::user_lockout::display(lockout));
         }
         ok(m)
     }
@@ -652,6 +667,10 @@ impl SystemBackend {
         let body = d.body().clone();
         core.tune(&route, move |e| {
             for (k, v) in &body {
+                // Clients (the bao CLI) send unset settings as null.
+                if v.is_null() {
+                    continue;
+                }
                 match k.as_str() {
                     "default_lease_ttl" => {
                         e.config.default_lease_ttl = ttl_field(Some(v), k)?.unwrap_or(0)
@@ -682,7 +701,11 @@ impl SystemBackend {
                         }
                     }
                     "user_lockout_config" if e.table == MountTable::Auth => {
-                        e.config.user_lockout_config = v.as_object().cloned()
+                        e.config.user_lockout_config = crate::user_lockout::merge_tune(
+                            e.config.user_lockout_config.as_ref(),
+                            v,
+                            &e.backend_type,
+                        )?
                     }
                     "options" => {
                         let Some(opts) = v.as_object() else {
@@ -711,7 +734,8 @@ impl SystemBackend {
                             e.options.insert(ok_.clone(), val);
                         }
                     }
-                    "plugin_version" | "path" => {}
+                    // The CLI always sends force_no_cache; like OpenBao, tune ignores it.
+                    "plugin_version" | "path" | "force_no_cache" => {}
                     other => {
                         return Err(Error::invalid(format!(
                             "unrecognized tune parameter {other:?}"
@@ -770,7 +794,7 @@ impl SystemBackend {
         entry.plugin_version = d.string("plugin_version")?;
         entry.options = options;
         if let Some(config) = d.map("config")? {
-            apply_config(&mut entry.config, &config)?;
+            apply_config(&mut entry.config, &config, &entry.backend_type)?;
         }
         if entry.config.max_lease_ttl != 0
             && entry.config.default_lease_ttl > entry.config.max_lease_ttl
@@ -813,6 +837,71 @@ impl SystemBackend {
     }
     async fn auth_delete(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
         self.table_delete(MountTable::Auth, d).await
+    }
+
+    /// `sys/locked-users`: the aliases each auth mount currently locks out, in OpenBao's
+    /// shape (one root-namespace entry, mounts by decreasing count).
+    async fn locked_users(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
+        let core = self.core()?;
+        let active = core.active()?;
+        let only = d.string("mount_accessor")?;
+        let mut mounts = Vec::new();
+        let routes = active.router.snapshot();
+        if only.is_empty() {
+            for route in routes.entries() {
+                let aliases = route.backend.locked_users().await?;
+                if !aliases.is_empty() {
+                    mounts.push((route.entry().accessor.clone(), aliases));
+                }
+            }
+        } else {
+            let route = routes.entries().find(|r| r.entry().accessor == only);
+            let aliases = match route {
+                Some(r) => r.backend.locked_users().await?,
+                None => Vec::new(),
+            };
+            mounts.push((only, aliases));
+        }
+        mounts.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+        let total: usize = mounts.iter().map(|(_, a)| a.len()).sum();
+        let accessors: Vec<Value> = mounts
+            .into_iter()
+            .map(|(accessor, aliases)| {
+                json!({
+                    "mount_accessor": accessor,
+                    "counts": aliases.len(),
+                    "alias_identifiers": if aliases.is_empty() { Value::Null } else { json!(aliases) },
+                })
+            })
+            .collect();
+        ok(obj(json!({
+            "by_namespace": [{
+                "namespace_id": "root",
+                "namespace_path": "",
+                "counts": total,
+                "mount_accessors": accessors,
+            }],
+            "total": total,
+        })))
+    }
+
+    /// `sys/locked-users/<accessor>/unlock/<alias>`: succeeds whether or not it was locked.
+    async fn unlock_user(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
+        let core = self.core()?;
+        let active = core.active()?;
+        let accessor = d.string("mount_accessor")?;
+        if accessor.is_empty() {
+            return Err(Error::invalid("missing mount_accessor"));
+        }
+        let alias = d.string("alias_identifier")?;
+        if alias.is_empty() {
+            return Err(Error::invalid("missing alias_identifier"));
+        }
+        let routes = active.router.snapshot();
+        if let Some(route) = routes.entries().find(|r| r.entry().accessor == accessor) {
+            route.backend.unlock_user(&alias).await?;
+        }
+        Ok(None)
     }
 
     async fn remount(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {

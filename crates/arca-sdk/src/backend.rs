@@ -30,6 +30,29 @@ impl SpecialPaths {
     }
 }
 
+/// The effective user lockout settings of an auth mount (Vault's `user_lockout_config`):
+/// after `threshold` failed logins within `counter_reset` of each other, a user is refused
+/// for `duration`. Tuned per mount; unset values take Vault's defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserLockoutConfig {
+    pub threshold: u64,
+    pub duration: Duration,
+    pub counter_reset: Duration,
+    pub disabled: bool,
+}
+
+impl Default for UserLockoutConfig {
+    /// Vault's defaults: 5 failures, locked for 15 minutes, counter reset after 15 minutes.
+    fn default() -> Self {
+        UserLockoutConfig {
+            threshold: 5,
+            duration: Duration::from_secs(15 * 60),
+            counter_reset: Duration::from_secs(15 * 60),
+            disabled: false,
+        }
+    }
+}
+
 /// What a backend may ask of the core. Engines depend only on this interface.
 pub trait SystemView: Send + Sync {
     /// The mount's effective default lease TTL (mount tune, else system default).
@@ -41,6 +64,10 @@ pub trait SystemView: Send + Sync {
     /// Whether the server runs with in-memory storage and no durability (dev mode).
     fn is_dev(&self) -> bool {
         false
+    }
+    /// The mount's user lockout settings (auth mounts; tuned through `user_lockout_config`).
+    fn user_lockout_config(&self) -> UserLockoutConfig {
+        UserLockoutConfig::default()
     }
 }
 
@@ -102,6 +129,18 @@ pub trait Backend: Send + Sync {
 
     /// Called when the mount is disabled or the server sealed.
     async fn cleanup(&self) {}
+
+    /// The alias names (usernames, role IDs) this auth mount currently locks out after
+    /// repeated failed logins, for `sys/locked-users`.
+    async fn locked_users(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    /// Lifts the lockout of one alias name (`sys/locked-users/<accessor>/unlock/<alias>`);
+    /// succeeds when the alias was not locked.
+    async fn unlock_user(&self, _alias: &str) -> Result<()> {
+        Ok(())
+    }
 
     /// Called after a tune changed the mount's options, so engines can react (KV upgrade).
     async fn options_changed(&self, _options: &HashMap<String, String>) -> Result<()> {

@@ -379,6 +379,11 @@ impl<'a> FieldData<'a> {
         self.schema_of(name).and_then(|f| f.default.clone())
     }
 
+    /// Whether the matched path declares the field.
+    pub fn declares(&self, name: &str) -> bool {
+        self.schema_of(name).is_some()
+    }
+
     /// Whether the client sent the field (in the path or body), as opposed to its default.
     pub fn is_set(&self, name: &str) -> bool {
         self.captures.iter().any(|(k, _)| k == name)

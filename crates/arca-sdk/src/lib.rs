@@ -9,10 +9,12 @@ pub mod framework;
 pub mod request;
 pub mod response;
 pub mod storage;
+pub mod time;
 pub mod token_fields;
 
 pub use backend::{
     Backend, BackendContext, BackendKind, BackendType, Factory, SpecialPaths, SystemView,
+    UserLockoutConfig,
 };
 pub use error::{Error, Result};
 pub use framework::{BoxFuture, Field, FieldData, FieldType, Path, PathRouter};
