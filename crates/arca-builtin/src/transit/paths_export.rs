@@ -28,7 +28,7 @@ enum ExportType {
 }
 
 fn unknown(kt: KeyType, export: &str) -> Error {
-    Error::internal(format!(
+    Error::invalid(format!(
         "unknown key type {} for export type {export}",
         kt.name()
     ))
