@@ -7,6 +7,7 @@ pub mod cubbyhole;
 mod lockout;
 #[cfg(test)]
 mod testing;
+pub mod transit;
 pub mod userpass;
 
 use arca_sdk::BackendType;
@@ -15,6 +16,7 @@ use arca_sdk::BackendType;
 pub fn backends() -> Vec<BackendType> {
     vec![
         cubbyhole::backend_type(),
+        transit::backend_type(),
         userpass::backend_type(),
         approle::backend_type(),
     ]
