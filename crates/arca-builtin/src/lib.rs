@@ -2,10 +2,11 @@
 //! only on `arca-sdk`; `backends()` is the catalogue the server registers.
 
 pub mod cubbyhole;
+pub mod kv;
 
 use arca_sdk::BackendType;
 
 /// Every engine and auth method built into Arca.
 pub fn backends() -> Vec<BackendType> {
-    vec![cubbyhole::backend_type()]
+    vec![cubbyhole::backend_type(), kv::backend_type()]
 }

@@ -383,6 +383,9 @@ impl Core {
             .min(max);
             out.lease_duration = ttl.as_secs();
             if secret.advisory_only {
+                // Advice only (KV v1's `ttl` key): reported as given, neither defaulted
+                // nor capped, since no lease exists to enforce it; Vault does the same.
+                out.lease_duration = secret.ttl.as_secs();
                 out.renewable = false;
             } else {
                 let lease = self

@@ -242,7 +242,7 @@ pub async fn serve(
     let Some(raw_path) = parts.uri.path().strip_prefix("/v1/") else {
         return error_response(&Error::NotFound(String::new()));
     };
-    let path = percent_decode(raw_path);
+    let mut path = percent_decode(raw_path);
     if path.is_empty() {
         return error_response(&Error::NotFound(String::new()));
     }
@@ -288,6 +288,11 @@ pub async fn serve(
         "DELETE" => Operation::Delete,
         _ => return error_response(&Error::UnsupportedOperation),
     };
+    // A LIST always names a folder, as Vault's HTTP layer has it: the trailing slash is
+    // added before routing, so ACL rules such as `secret/metadata/*` match the request.
+    if operation == Operation::List && !path.ends_with('/') {
+        path.push('/');
+    }
     if operation == Operation::Patch {
         let ct = header_str(&parts.headers, "content-type").unwrap_or("");
         if !ct.starts_with("application/merge-patch+json") {
@@ -360,6 +365,14 @@ pub async fn serve(
                 return r;
             }
             if resp.is_empty() {
+                // A backend may answer a bare status with no body (KV's 404 for a patch of
+                // a missing key), as OpenBao's `RespondWithStatusCode(nil, ...)` does.
+                if let Some(status) = resp.status.and_then(|s| StatusCode::from_u16(s).ok()) {
+                    let mut r = empty(status);
+                    r.headers_mut()
+                        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    return r;
+                }
                 return if matches!(operation, Operation::Read | Operation::List) {
                     error_response(&Error::NotFound(String::new()))
                 } else {
