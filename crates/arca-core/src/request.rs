@@ -142,6 +142,9 @@ fn is_pre_unseal_path(path: &str) -> bool {
 /// Rejects paths that try to escape their mount (`..`, empty segments, encoded separators
 /// left after decoding).
 pub fn validate_request_path(path: &str) -> Result<()> {
+    if path.split('/').any(|s| s == "..") {
+        return Err(Error::invalid("relative paths not supported"));
+    }
     if path.split('/').any(|s| s == ".." || s == ".") || path.contains("//") || path.contains('\0')
     {
         return Err(Error::invalid(format!("invalid request path {path:?}")));

@@ -297,7 +297,7 @@ pub async fn serve(
         let ct = header_str(&parts.headers, "content-type").unwrap_or("");
         if !ct.starts_with("application/merge-patch+json") {
             let mut r = error_response(&Error::invalid(format!(
-                "PATCH requires Content-Type application/merge-patch+json, got {ct:?}"
+                "PATCH requires Content-Type of application/merge-patch+json, provided {ct}"
             )));
             *r.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
             return r;

@@ -399,8 +399,9 @@ mod tests {
             err,
             "1 error occurred:\n\t* custom_metadata validation failed: length of key \"\" is 0 but must be 0 < len(key) <= 128\n\n"
         );
-        let many: BTreeMap<String, String> =
-            (0..65).map(|i| (format!("k{i}"), "v".to_string())).collect();
+        let many: BTreeMap<String, String> = (0..65)
+            .map(|i| (format!("k{i}"), "v".to_string()))
+            .collect();
         assert!(validate_custom_metadata(&many)
             .unwrap_err()
             .to_string()

@@ -3,8 +3,8 @@
 //! and the one-get read path need that), so the handlers declared here only document which
 //! operations exist and are never called.
 
-use arca_sdk::{Error, FieldData, FieldType, Operation, Path, PathRouter, Request, Response};
 use arca_sdk::{BoxFuture, Result};
+use arca_sdk::{Error, FieldData, FieldType, Operation, Path, PathRouter, Request, Response};
 
 use super::Kv;
 

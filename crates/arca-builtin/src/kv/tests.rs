@@ -129,7 +129,11 @@ impl Mount {
 
     async fn put(&self, path: &str, data: Value) -> u64 {
         let d = self
-            .data(Operation::Update, &format!("data/{path}"), json!({ "data": data }))
+            .data(
+                Operation::Update,
+                &format!("data/{path}"),
+                json!({ "data": data }),
+            )
             .await;
         d["version"].as_u64().unwrap()
     }
@@ -176,12 +180,8 @@ async fn write_read_versions_and_layout() {
 #[tokio::test]
 async fn max_versions_trimming_deletes_old_version_entries() {
     let m = mount("2").await;
-    m.ok(
-        Operation::Update,
-        "metadata/k",
-        json!({"max_versions": 2}),
-    )
-    .await;
+    m.ok(Operation::Update, "metadata/k", json!({"max_versions": 2}))
+        .await;
     for i in 1..=4 {
         m.put("k", json!({ "v": i })).await;
     }
@@ -189,7 +189,11 @@ async fn max_versions_trimming_deletes_old_version_entries() {
     assert_eq!(meta["current_version"], 4);
     assert_eq!(meta["oldest_version"], 3);
     assert_eq!(
-        meta["versions"].as_object().unwrap().keys().collect::<Vec<_>>(),
+        meta["versions"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
         vec!["3", "4"]
     );
     let stored: Vec<String> = m
@@ -197,7 +201,11 @@ async fn max_versions_trimming_deletes_old_version_entries() {
         .into_iter()
         .filter(|k| k.contains("/ver/"))
         .collect();
-    assert_eq!(stored, vec!["logical/x/v2/ver/3/k"], "trimmed versions are gone");
+    assert_eq!(
+        stored,
+        vec!["logical/x/v2/ver/3/k"],
+        "trimmed versions are gone"
+    );
     assert!(m
         .ok(Operation::Read, "data/k", json!({"version": 2}))
         .await
@@ -229,17 +237,21 @@ async fn check_and_set() {
         .call(Operation::Update, "data/c", write(json!("abc")))
         .await
         .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "error parsing check-and-set parameter"
-    );
-    m.ok(Operation::Update, "metadata/c", json!({"cas_required": true}))
-        .await;
+    assert_eq!(err.to_string(), "error parsing check-and-set parameter");
+    m.ok(
+        Operation::Update,
+        "metadata/c",
+        json!({"cas_required": true}),
+    )
+    .await;
     let err = m
         .call(Operation::Update, "data/c", json!({"data": {"x": 2}}))
         .await
         .unwrap_err();
-    assert_eq!(err.to_string(), "check-and-set parameter required for this call");
+    assert_eq!(
+        err.to_string(),
+        "check-and-set parameter required for this call"
+    );
     let meta = m.data(Operation::Read, "metadata/c", json!({})).await;
     assert_eq!(meta["current_version"], 2);
 }
@@ -278,11 +290,18 @@ async fn delete_undelete_destroy() {
         assert_eq!(resp.status, Some(404));
         assert_eq!(resp.data.unwrap()["metadata"]["destroyed"], true);
     }
-    let stored: Vec<String> = m.keys().into_iter().filter(|k| k.contains("/ver/")).collect();
+    let stored: Vec<String> = m
+        .keys()
+        .into_iter()
+        .filter(|k| k.contains("/ver/"))
+        .collect();
     assert_eq!(stored, vec!["logical/x/v2/ver/2/d"]);
     let raw = m.mem.map.lock().unwrap()["logical/x/v2/meta/d"].clone();
     let meta: super::v2::KeyMeta = serde_json::from_slice(&raw).unwrap();
-    assert_eq!(meta.data, None, "the destroyed current version's data is gone");
+    assert_eq!(
+        meta.data, None,
+        "the destroyed current version's data is gone"
+    );
 
     // Empty and bad version lists are refused.
     let err = m
@@ -294,7 +313,9 @@ async fn delete_undelete_destroy() {
         .call(Operation::Update, "destroy/d", json!({"versions": "abc"}))
         .await
         .unwrap_err();
-    assert!(err.to_string().starts_with("Field validation failed: error converting input for field \"versions\""));
+    assert!(err
+        .to_string()
+        .starts_with("Field validation failed: error converting input for field \"versions\""));
 
     // Deleting all metadata removes every entry of the key.
     m.ok(Operation::Delete, "metadata/d", json!({})).await;
@@ -304,14 +325,22 @@ async fn delete_undelete_destroy() {
 #[tokio::test]
 async fn delete_version_after_sets_deletion_times() {
     let m = mount("2").await;
-    m.ok(Operation::Update, "config", json!({"delete_version_after": "1h"}))
-        .await;
+    m.ok(
+        Operation::Update,
+        "config",
+        json!({"delete_version_after": "1h"}),
+    )
+    .await;
     let w = m
         .data(Operation::Update, "data/t", json!({"data": {"a": 1}}))
         .await;
     assert_ne!(w["deletion_time"], "", "a future deletion time is set");
     let r = m.data(Operation::Read, "data/t", json!({})).await;
-    assert_eq!(r["data"], json!({"a": 1}), "not deleted before the time passes");
+    assert_eq!(
+        r["data"],
+        json!({"a": 1}),
+        "not deleted before the time passes"
+    );
     // The key's smaller value wins; a disabled mount setting turns it off.
     m.ok(
         Operation::Update,
@@ -321,8 +350,12 @@ async fn delete_version_after_sets_deletion_times() {
     .await;
     let meta = m.data(Operation::Read, "metadata/t", json!({})).await;
     assert_eq!(meta["delete_version_after"], "1s");
-    m.ok(Operation::Update, "config", json!({"delete_version_after": "-1s"}))
-        .await;
+    m.ok(
+        Operation::Update,
+        "config",
+        json!({"delete_version_after": "-1s"}),
+    )
+    .await;
     let cfg = m.data(Operation::Read, "config", json!({})).await;
     assert_eq!(cfg["delete_version_after"], "-1s");
     let w = m
@@ -362,9 +395,7 @@ async fn metadata_list_is_paginated() {
     for k in ["b", "a", "dir/x", "c"] {
         m.put(k, json!({"x": 1})).await;
     }
-    let list = |after: &str, limit: i64| {
-        json!({"after": after, "limit": limit})
-    };
+    let list = |after: &str, limit: i64| json!({"after": after, "limit": limit});
     let page = m.data(Operation::List, "metadata/", list("", 2)).await;
     assert_eq!(page["keys"], json!(["a", "b"]));
     let page = m.data(Operation::List, "metadata/", list("b", 2)).await;
@@ -385,8 +416,12 @@ async fn metadata_list_is_paginated() {
 #[tokio::test]
 async fn v1_read_write_list_and_advisory_lease() {
     let m = mount("1").await;
-    m.ok(Operation::Update, "app/db", json!({"password": "p", "ttl": "1h"}))
-        .await;
+    m.ok(
+        Operation::Update,
+        "app/db",
+        json!({"password": "p", "ttl": "1h"}),
+    )
+    .await;
     let r = m.ok(Operation::Read, "app/db", json!({})).await.unwrap();
     let lease = r.secret.unwrap();
     assert!(lease.advisory_only);
@@ -441,7 +476,10 @@ async fn upgrade_keeps_data_and_recovers_from_a_crash() {
     {
         let mut map = mem2.map.lock().unwrap();
         map.insert("logical/x/v1/kept".into(), br#"{"a":1}"#.to_vec());
-        map.insert("logical/x/v2/upgrade".into(), br#"{"started":1,"done":false}"#.to_vec());
+        map.insert(
+            "logical/x/v2/upgrade".into(),
+            br#"{"started":1,"done":false}"#.to_vec(),
+        );
         let mut meta = super::v2::KeyMeta::new_key();
         meta.data = Some(json!({"b": 2}));
         meta.add_version(1, None, 1);
@@ -457,7 +495,10 @@ async fn upgrade_keeps_data_and_recovers_from_a_crash() {
     // The same crash, but the tune had committed (mount is v2): the move is finished.
     {
         let mut map = mem2.map.lock().unwrap();
-        map.insert("logical/x/v2/upgrade".into(), br#"{"started":1,"done":false}"#.to_vec());
+        map.insert(
+            "logical/x/v2/upgrade".into(),
+            br#"{"started":1,"done":false}"#.to_vec(),
+        );
     }
     let fwd = mount_on(mem2.clone(), "2").await;
     assert_eq!(

@@ -88,7 +88,10 @@ pub async fn rollback(storage: &StorageView) -> Result<u64> {
     })
     .await?;
     storage.delete(MARKER).await?;
-    tracing::warn!(keys = moved, "kv: rolled back an unfinished v1 to v2 upgrade");
+    tracing::warn!(
+        keys = moved,
+        "kv: rolled back an unfinished v1 to v2 upgrade"
+    );
     Ok(moved)
 }
 

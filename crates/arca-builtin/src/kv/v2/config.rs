@@ -4,7 +4,7 @@
 use arca_sdk::{Request, Response, Result, StorageExt};
 
 use super::versioning::DVA_DISABLED;
-use super::{with_field_warnings, V2, CONFIG_KEY};
+use super::{with_field_warnings, CONFIG_KEY, V2};
 use crate::kv::fields::{self, field_error, Phase};
 
 const FIELDS: &[&str] = &[
@@ -36,9 +36,9 @@ impl V2 {
             None => None,
         };
         let dva = match d.get("delete_version_after").filter(|v| !v.is_null()) {
-            Some(v) => Some(
-                fields::duration_secs(v, true).map_err(|e| err("delete_version_after", e))?,
-            ),
+            Some(v) => {
+                Some(fields::duration_secs(v, true).map_err(|e| err("delete_version_after", e))?)
+            }
             None => None,
         };
         if max.is_none() && cas.is_none() && mcas.is_none() && dva.is_none() {

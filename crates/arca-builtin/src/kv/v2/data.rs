@@ -66,9 +66,10 @@ impl V2 {
             meta.data.take()
         } else {
             match self.storage.get(&version_key(path, version)).await? {
-                Some(raw) => Some(serde_json::from_slice(&raw).map_err(|e| {
-                    Error::internal(format!("decoding version data: {e}"))
-                })?),
+                Some(raw) => Some(
+                    serde_json::from_slice(&raw)
+                        .map_err(|e| Error::internal(format!("decoding version data: {e}")))?,
+                ),
                 None => None,
             }
         };

@@ -9,7 +9,7 @@ use arca_sdk::{Error, Request, Response, Result, Storage, TxnOp};
 use serde_json::{Map, Value};
 
 use super::versioning::KeyMeta;
-use super::{meta_key, status_only, version_key, with_field_warnings, V2, META_PREFIX};
+use super::{meta_key, status_only, version_key, with_field_warnings, META_PREFIX, V2};
 use crate::kv::fields::{self, field_error, validate_custom_metadata, Phase};
 use crate::kv::patch::merge_patch;
 use crate::kv::time::now_nanos;
@@ -60,9 +60,8 @@ impl Settings {
                 Some(fields::bool(v).map_err(|e| err("metadata_cas_required", e))?);
         }
         if let Some(v) = d.get("delete_version_after").filter(|v| !v.is_null()) {
-            s.delete_version_after = Some(
-                fields::duration_secs(v, false).map_err(|e| err("delete_version_after", e))?,
-            );
+            s.delete_version_after =
+                Some(fields::duration_secs(v, false).map_err(|e| err("delete_version_after", e))?);
         }
         if let Some(v) = d.get("custom_metadata") {
             let m = fields::map(v).map_err(|e| err("custom_metadata", e))?;
@@ -92,7 +91,10 @@ impl Settings {
     }
 }
 
-fn custom_metadata_of(raw: &Map<String, Value>, skip_null: bool) -> Result<BTreeMap<String, String>> {
+fn custom_metadata_of(
+    raw: &Map<String, Value>,
+    skip_null: bool,
+) -> Result<BTreeMap<String, String>> {
     let cm = fields::custom_metadata(raw, skip_null)
         .map_err(|e| Error::invalid(format!("custom_metadata validation failed: {e}")))?;
     validate_custom_metadata(&cm)?;
@@ -313,7 +315,9 @@ impl V2 {
     ) -> Result<Option<Response>> {
         let d = &req.data;
         let after = match d.get("after") {
-            Some(v) => fields::string(v).map_err(|e| field_error(Phase::Validation, "after", &e))?,
+            Some(v) => {
+                fields::string(v).map_err(|e| field_error(Phase::Validation, "after", &e))?
+            }
             None => String::new(),
         };
         let limit = match d.get("limit") {

@@ -62,9 +62,10 @@ impl V2 {
             meta.data.take()
         } else {
             match self.storage.get(&version_key(path, version)).await? {
-                Some(raw) => Some(serde_json::from_slice(&raw).map_err(|e| {
-                    Error::internal(format!("decoding version data: {e}"))
-                })?),
+                Some(raw) => Some(
+                    serde_json::from_slice(&raw)
+                        .map_err(|e| Error::internal(format!("decoding version data: {e}")))?,
+                ),
                 None => None,
             }
         };
@@ -87,9 +88,15 @@ mod tests {
         // The cases observed on bao 2.7.2 for {"a":{"b":{"c":1},"e":{}},"f":[1,2],"g":null}.
         let data = json!({"a": {"b": {"c": 1}, "e": {}}, "f": [1, 2], "g": null});
         let cases = [
-            (0, json!({"a": {"b": {"c": null}, "e": null}, "f": null, "g": null})),
+            (
+                0,
+                json!({"a": {"b": {"c": null}, "e": null}, "f": null, "g": null}),
+            ),
             (1, json!({"a": null, "f": null, "g": null})),
-            (2, json!({"a": {"b": null, "e": null}, "f": null, "g": null})),
+            (
+                2,
+                json!({"a": {"b": null, "e": null}, "f": null, "g": null}),
+            ),
         ];
         for (depth, want) in cases {
             let mut d = data.clone();

@@ -97,7 +97,10 @@ impl VersionMeta {
     /// The `metadata` object of a data read or write.
     pub fn to_json(&self, version: u64, custom: &BTreeMap<String, String>) -> Map<String, Value> {
         let mut m = Map::new();
-        m.insert("created_time".into(), json!(rfc3339_opt(Some(self.created))));
+        m.insert(
+            "created_time".into(),
+            json!(rfc3339_opt(Some(self.created))),
+        );
         m.insert("custom_metadata".into(), custom_metadata_json(custom));
         m.insert("deletion_time".into(), json!(rfc3339_opt(self.deletion)));
         m.insert("destroyed".into(), json!(self.destroyed));
@@ -341,7 +344,10 @@ mod tests {
         // Key max 2, mount unset: versions 2 and 3 remain after three writes.
         let mut m = meta_with(2);
         let a1 = m.add_version(S, None, 0);
-        assert_eq!((a1.version, a1.previous, a1.removed.clone()), (1, None, vec![]));
+        assert_eq!(
+            (a1.version, a1.previous, a1.removed.clone()),
+            (1, None, vec![])
+        );
         let a2 = m.add_version(2 * S, None, 0);
         assert_eq!((a2.previous, a2.removed), (Some(1), vec![]));
         let a3 = m.add_version(3 * S, None, 0);
@@ -359,7 +365,10 @@ mod tests {
         for i in 1..=5 {
             m.add_version(i * S, None, 3);
         }
-        assert_eq!(m.versions.keys().copied().collect::<Vec<_>>(), vec![3, 4, 5]);
+        assert_eq!(
+            m.versions.keys().copied().collect::<Vec<_>>(),
+            vec![3, 4, 5]
+        );
         assert_eq!(m.oldest_version, 3);
         // Mount back to unset: the key's 2 applies on the next write.
         let a = m.add_version(6 * S, None, 0);
@@ -380,7 +389,10 @@ mod tests {
         one.add_version(S, None, 0);
         let a = one.add_version(2 * S, None, 0);
         assert_eq!(a.removed, vec![1]);
-        assert_eq!(a.previous, None, "the previous current was trimmed, nothing to move");
+        assert_eq!(
+            a.previous, None,
+            "the previous current was trimmed, nothing to move"
+        );
     }
 
     #[test]
