@@ -115,7 +115,11 @@ fn responses_match_the_table_captured_from_openbao() {
 /// parsing needs it (`bao kv metadata get -format=json kv/app`).
 fn bj(s: &Server, args: &[&str]) -> Value {
     let mut a = args.to_vec();
-    let words = if a.len() > 1 && a[0] == "kv" && a[1] == "metadata" { 3 } else { 2 };
+    let words = if a.len() > 1 && a[0] == "kv" && a[1] == "metadata" {
+        3
+    } else {
+        2
+    };
     a.insert(words.min(a.len()), "-format=json");
     let out = s.bao_ok(&a);
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("bao {a:?} gave non-JSON ({e}): {out}"))
@@ -136,7 +140,10 @@ fn bao_kv_commands_on_a_v2_mount() {
     let put = bj(&s, &["kv", "put", "kv/app", "user=alice", "pass=s3cret"]);
     assert_eq!(put["data"]["version"], 1);
     let get = bj(&s, &["kv", "get", "kv/app"]);
-    assert_eq!(get["data"]["data"], json!({"user": "alice", "pass": "s3cret"}));
+    assert_eq!(
+        get["data"]["data"],
+        json!({"user": "alice", "pass": "s3cret"})
+    );
     assert_eq!(get["data"]["metadata"]["version"], 1);
     let get = bj(&s, &["kv", "get", "-mount=kv", "app"]);
     assert_eq!(get["data"]["data"]["user"], "alice");
@@ -197,7 +204,13 @@ fn bao_kv_commands_on_a_v2_mount() {
         "-custom-metadata=owner=team-a",
         "kv/app",
     ]);
-    s.bao_ok(&["kv", "metadata", "patch", "-custom-metadata=tier=gold", "kv/app"]);
+    s.bao_ok(&[
+        "kv",
+        "metadata",
+        "patch",
+        "-custom-metadata=tier=gold",
+        "kv/app",
+    ]);
     let meta = bj(&s, &["kv", "metadata", "get", "kv/app"]);
     assert_eq!(meta["data"]["max_versions"], 3);
     assert_eq!(meta["data"]["delete_version_after"], "1h0m0s");
@@ -213,7 +226,11 @@ fn bao_kv_commands_on_a_v2_mount() {
     assert_eq!(get["data"]["data"]["extra"], "1");
     // max_versions 3 trimmed the oldest versions.
     let meta = bj(&s, &["kv", "metadata", "get", "kv/app"]);
-    let versions: Vec<&String> = meta["data"]["versions"].as_object().unwrap().keys().collect();
+    let versions: Vec<&String> = meta["data"]["versions"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
     assert_eq!(versions, vec!["3", "4", "5"]);
 
     // metadata delete removes every version.
@@ -247,10 +264,16 @@ fn bao_kv_commands_on_a_v1_mount_and_upgrade_to_v2() {
     s.bao_ok(&["kv", "put", "kv/team/x", "n=1"]);
     let db = bj(&s, &["kv", "get", "kv/db"]);
     assert_eq!(db["data"], json!({"password": "p", "ttl": "30m"}));
-    assert_eq!(db["lease_duration"], 1800, "the ttl key is the advisory lease");
+    assert_eq!(
+        db["lease_duration"], 1800,
+        "the ttl key is the advisory lease"
+    );
     assert_eq!(db["lease_id"], "", "no lease is registered");
     let plain = bj(&s, &["kv", "get", "kv/plain"]);
-    assert_eq!(plain["lease_duration"], 2_764_800, "the mount's default lease TTL");
+    assert_eq!(
+        plain["lease_duration"], 2_764_800,
+        "the mount's default lease TTL"
+    );
     let (_, leases) = s.req("LIST", "/v1/sys/leases/lookup/kv/", None);
     assert!(leases["data"]["keys"].is_null(), "no lease: {leases}");
     assert_eq!(
@@ -270,7 +293,10 @@ fn bao_kv_commands_on_a_v1_mount_and_upgrade_to_v2() {
     s.bao_ok(&["secrets", "tune", "-options=version=2", "kv"]);
     let mounts = bj(&s, &["secrets", "list"]);
     assert_eq!(mounts["kv/"]["options"]["version"], "2");
-    assert_eq!(mounts["kv/"]["config"]["default_lease_ttl"], 7200, "the tune kept the TTL");
+    assert_eq!(
+        mounts["kv/"]["config"]["default_lease_ttl"], 7200,
+        "the tune kept the TTL"
+    );
     let db = bj(&s, &["kv", "get", "kv/db"]);
     assert_eq!(db["data"]["data"], json!({"password": "p", "ttl": "30m"}));
     assert_eq!(db["data"]["metadata"]["version"], 1);
@@ -447,7 +473,7 @@ fn token_with_policy(s: &Server, name: &str, hcl: &str) -> String {
     let file = s.dir().join(format!("{name}.hcl"));
     std::fs::write(&file, hcl).unwrap();
     s.bao_ok(&["policy", "write", name, file.to_str().unwrap()]);
-    let t = bj(&s, &["token", "create", &format!("-policy={name}")]);
+    let t = bj(s, &["token", "create", &format!("-policy={name}")]);
     t["auth"]["client_token"].as_str().unwrap().to_string()
 }
 
@@ -501,6 +527,16 @@ path "secret/metadata/*" { capabilities = ["create", "list"] }"#,
 // Bad input: OpenBao's 4xx, and nothing changes.
 // ---------------------------------------------------------------------------------------
 
+/// (method, path, body, headers, expected status, expected error text if checked).
+type BadCase<'a> = (
+    &'a str,
+    &'a str,
+    Vec<u8>,
+    &'a [(&'a str, &'a str)],
+    u16,
+    Option<&'a str>,
+);
+
 /// The key's full state: its metadata and every readable version.
 fn state(s: &Server, path: &str) -> Value {
     let (_, meta) = s.req("GET", &format!("/v1/secret/metadata/{path}"), None);
@@ -522,9 +558,11 @@ fn bad_input_is_refused_and_changes_nothing() {
     let before = state(&s, "target");
     let merge = [("Content-Type", "application/merge-patch+json")];
     let json_ct = [("Content-Type", "application/json")];
-    let huge = format!(r#"{{"data":{{"blob":"{}"}}}}"#, "x".repeat(33 * 1024 * 1024));
-    // (method, path, body, headers, expected status, expected error text, if checked)
-    let cases: Vec<(&str, &str, Vec<u8>, &[(&str, &str)], u16, Option<&str>)> = vec![
+    let huge = format!(
+        r#"{{"data":{{"blob":"{}"}}}}"#,
+        "x".repeat(33 * 1024 * 1024)
+    );
+    let cases: Vec<BadCase> = vec![
         ("GET", "/v1/secret/data/target?version=abc", vec![], &[], 400,
          Some("Field validation failed: error converting input for field \"version\": '' cannot parse value as 'int': strconv.ParseInt: invalid syntax")),
         ("POST", "/v1/secret/data/target", br#"{"data":{"a":9},"options":{"cas":1}}"#.to_vec(), &json_ct, 400,

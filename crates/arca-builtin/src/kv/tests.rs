@@ -521,3 +521,77 @@ async fn existence_tells_create_from_update() {
     let req = Request::new(Operation::Update, "x");
     assert_eq!(m1.kv.existence(&req).await.unwrap(), Some(false));
 }
+
+/// A storage that counts how many keys its list calls returned, to prove pages stay pages.
+struct Counting {
+    inner: MemStorage,
+    listed: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl Storage for Counting {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.inner.get(key).await
+    }
+    async fn put(&self, key: &str, value: Vec<u8>) -> Result<()> {
+        self.inner.put(key, value).await
+    }
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.inner.delete(key).await
+    }
+    async fn list_page(&self, prefix: &str, after: &str, limit: usize) -> Result<Vec<String>> {
+        let page = self.inner.list_page(prefix, after, limit).await?;
+        self.listed
+            .fetch_add(page.len(), std::sync::atomic::Ordering::Relaxed);
+        Ok(page)
+    }
+    async fn transaction(&self, ops: Vec<TxnOp>) -> Result<()> {
+        self.inner.transaction(ops).await
+    }
+}
+
+#[tokio::test]
+async fn listing_100k_keys_pages_through_storage() {
+    let store = Arc::new(Counting {
+        inner: MemStorage::default(),
+        listed: Default::default(),
+    });
+    {
+        let mut map = store.inner.map.lock().unwrap();
+        let meta = serde_json::to_vec(&super::v2::KeyMeta::new_key()).unwrap();
+        for i in 0..100_000 {
+            map.insert(format!("logical/x/v2/meta/big/k{i:06}"), meta.clone());
+        }
+    }
+    let ctx = BackendContext {
+        storage: StorageView::new(store.clone(), "logical/x/"),
+        system: Arc::new(Sys),
+        mount_type: "kv".into(),
+        mount_uuid: "x".into(),
+        mount_accessor: "kv_x".into(),
+        options: HashMap::from([("version".to_string(), "2".to_string())]),
+    };
+    let kv = Kv::new(ctx).await.unwrap();
+    let mut after = String::new();
+    let mut total = 0;
+    let mut pages = 0;
+    loop {
+        let mut req = Request::new(Operation::List, "metadata/big/");
+        req.data.insert("after".into(), json!(after));
+        req.data.insert("limit".into(), json!(1000));
+        let Some(resp) = kv.handle(&req).await.unwrap() else {
+            break;
+        };
+        let keys = resp.data.unwrap()["keys"].as_array().unwrap().clone();
+        assert_eq!(keys.len(), 1000);
+        total += keys.len();
+        pages += 1;
+        after = keys.last().unwrap().as_str().unwrap().to_string();
+    }
+    assert_eq!((total, pages), (100_000, 100));
+    assert_eq!(
+        store.listed.load(std::sync::atomic::Ordering::Relaxed),
+        100_000,
+        "the storage handed out each key once, never the whole folder per page"
+    );
+}

@@ -14,22 +14,53 @@ pub fn now_nanos() -> i64 {
         .unwrap_or(0)
 }
 
-/// `2006-01-02T15:04:05.999999999Z`, as Go's `Format(time.RFC3339Nano)` in UTC.
+/// `2006-01-02T15:04:05.999999999Z`, as Go's `Format(time.RFC3339Nano)` in UTC. Written
+/// digit by digit: it runs on every read of a secret.
 pub fn rfc3339_nano(nanos: i64) -> String {
     let secs = nanos.div_euclid(1_000_000_000);
-    let frac = nanos.rem_euclid(1_000_000_000) as u32;
+    let mut frac = nanos.rem_euclid(1_000_000_000) as u32;
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    let (hh, mm, ss) = (rem / 3600, (rem % 3600) / 60, rem % 60);
-    let mut out = format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}");
-    if frac != 0 {
-        let digits = format!("{frac:09}");
-        out.push('.');
-        out.push_str(digits.trim_end_matches('0'));
+    if !(0..=9999).contains(&y) {
+        return format!("{y}-{m:02}-{d:02}T00:00:00Z");
     }
-    out.push('Z');
-    out
+    let (hh, mm, ss) = (rem / 3600, (rem % 3600) / 60, rem % 60);
+    let mut buf = [0u8; 30];
+    let two = |b: &mut [u8], v: u32| {
+        b[0] = b'0' + (v / 10) as u8;
+        b[1] = b'0' + (v % 10) as u8;
+    };
+    let y = y as u32;
+    two(&mut buf[0..2], y / 100);
+    two(&mut buf[2..4], y % 100);
+    buf[4] = b'-';
+    two(&mut buf[5..7], m);
+    buf[7] = b'-';
+    two(&mut buf[8..10], d);
+    buf[10] = b'T';
+    two(&mut buf[11..13], hh as u32);
+    buf[13] = b':';
+    two(&mut buf[14..16], mm as u32);
+    buf[16] = b':';
+    two(&mut buf[17..19], ss as u32);
+    let mut len = 19;
+    if frac != 0 {
+        buf[19] = b'.';
+        let mut digits = 9;
+        while frac.is_multiple_of(10) {
+            frac /= 10;
+            digits -= 1;
+        }
+        for i in (0..digits).rev() {
+            buf[20 + i] = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        len = 20 + digits;
+    }
+    buf[len] = b'Z';
+    // Only ASCII digits and separators were written.
+    String::from_utf8_lossy(&buf[..=len]).into_owned()
 }
 
 /// An optional timestamp as OpenBao prints it: "" when unset.
@@ -79,6 +110,8 @@ mod tests {
             (1_700_000_000_500_000_000, "2023-11-14T22:13:20.5Z"),
             (1_795_907_922_958_992_772, "2026-11-28T23:18:42.958992772Z"),
             (1_795_907_950_331_918_290, "2026-11-28T23:19:10.33191829Z"),
+            (1_795_907_950_000_000_001, "2026-11-28T23:19:10.000000001Z"),
+            (-1, "1969-12-31T23:59:59.999999999Z"),
         ];
         for (nanos, want) in cases {
             assert_eq!(rfc3339_nano(nanos), want);
