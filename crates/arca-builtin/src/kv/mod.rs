@@ -26,6 +26,17 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use tokio::sync::RwLock;
 
+/// A stored entry that does not decode. serde's message can quote the offending value, which
+/// may be secret, so only the kind of error and its position are reported.
+pub(crate) fn decode_error(what: &str, e: &serde_json::Error) -> arca_sdk::Error {
+    arca_sdk::Error::internal(format!(
+        "{what}: malformed stored entry ({:?} error at line {} column {})",
+        e.classify(),
+        e.line(),
+        e.column()
+    ))
+}
+
 /// Which version a mount currently serves.
 enum Mode {
     V1(v1::V1),

@@ -48,7 +48,7 @@ pub async fn upgrade(storage: &StorageView) -> Result<u64> {
     let now = now_nanos();
     let moved = move_all(storage, v1::PREFIX, |path, raw| {
         let data: serde_json::Value = serde_json::from_slice(raw)
-            .map_err(|e| Error::internal(format!("decoding v1 entry: {e}")))?;
+            .map_err(|e| crate::kv::decode_error("decoding v1 entry", &e))?;
         let mut meta = KeyMeta::new_key();
         meta.data = Some(data);
         // OpenBao adds the version with a maximum of one, so oldest_version becomes 1.
@@ -73,7 +73,7 @@ pub async fn upgrade(storage: &StorageView) -> Result<u64> {
 pub async fn rollback(storage: &StorageView) -> Result<u64> {
     let moved = move_all(storage, v2::META_PREFIX, |path, raw| {
         let meta: KeyMeta = serde_json::from_slice(raw)
-            .map_err(|e| Error::internal(format!("decoding v2 metadata: {e}")))?;
+            .map_err(|e| crate::kv::decode_error("decoding v2 metadata", &e))?;
         let mut ops = Vec::with_capacity(2);
         if let Some(data) = meta.data {
             ops.push(TxnOp::Put {

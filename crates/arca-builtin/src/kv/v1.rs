@@ -17,7 +17,8 @@ use crate::kv::fields::{self, replaced_path_warning, unknown_fields_warning};
 
 pub const PREFIX: &str = "v1/";
 
-const FIELDS: &[&str] = &["path", "after", "limit"];
+const FIELDS: &[&str] = &["path"];
+const LIST_FIELDS: &[&str] = &["path", "after", "limit"];
 
 pub struct V1 {
     storage: StorageView,
@@ -79,7 +80,7 @@ impl V1 {
             return Ok(None);
         };
         let data: Map<String, Value> = serde_json::from_slice(&raw)
-            .map_err(|e| Error::internal(format!("json decoding failed: {e}")))?;
+            .map_err(|e| crate::kv::decode_error("json decoding failed", &e))?;
         let ttl = advisory_ttl(&data, self.system.default_lease_ttl());
         Ok(Some(Response {
             data: Some(data),
@@ -138,7 +139,12 @@ fn with_warnings(mut resp: Option<Response>, req: &Request) -> Option<Response> 
         if let Some(w) = replaced_path_warning(&req.data) {
             r.warnings.push(w);
         }
-        if let Some(w) = unknown_fields_warning(&req.data, FIELDS) {
+        let known = if req.operation == Operation::List {
+            LIST_FIELDS
+        } else {
+            FIELDS
+        };
+        if let Some(w) = unknown_fields_warning(&req.data, known) {
             r.warnings.push(w);
         }
     }

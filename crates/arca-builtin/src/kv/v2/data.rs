@@ -68,7 +68,7 @@ impl V2 {
             match self.storage.get(&version_key(path, version)).await? {
                 Some(raw) => Some(
                     serde_json::from_slice(&raw)
-                        .map_err(|e| Error::internal(format!("decoding version data: {e}")))?,
+                        .map_err(|e| crate::kv::decode_error("decoding version data", &e))?,
                 ),
                 None => None,
             }

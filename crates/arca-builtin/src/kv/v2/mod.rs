@@ -98,9 +98,9 @@ impl V2 {
     async fn get_meta(&self, path: &str) -> Result<Option<KeyMeta>> {
         match self.storage.get(&meta_key(path)).await? {
             None => Ok(None),
-            Some(raw) => serde_json::from_slice(&raw).map(Some).map_err(|e| {
-                Error::internal(format!("failed to decode key metadata from storage: {e}"))
-            }),
+            Some(raw) => serde_json::from_slice(&raw)
+                .map(Some)
+                .map_err(|e| crate::kv::decode_error("failed to decode key metadata", &e)),
         }
     }
 
