@@ -109,19 +109,44 @@ fn injects_data(path: &str) -> bool {
         )
 }
 
+/// Vault's envelope, serialised straight from the response: the data (a secret on the
+/// hot read path) is written once, never copied into an intermediate JSON tree.
+#[derive(serde::Serialize)]
+struct Envelope<'a> {
+    request_id: &'a str,
+    lease_id: &'a str,
+    renewable: bool,
+    lease_duration: u64,
+    data: &'a Option<Map<String, Value>>,
+    wrap_info: &'a Option<arca_core::request::WrapInfo>,
+    warnings: Option<&'a [String]>,
+    auth: &'a Option<arca_core::request::AuthOutput>,
+}
+
 fn envelope_body(path: &str, resp: &ApiResponse) -> Vec<u8> {
+    if !injects_data(path) {
+        let envelope = Envelope {
+            request_id: &resp.request_id,
+            lease_id: &resp.lease_id,
+            renewable: resp.renewable,
+            lease_duration: resp.lease_duration,
+            data: &resp.data,
+            wrap_info: &resp.wrap_info,
+            warnings: (!resp.warnings.is_empty()).then_some(resp.warnings.as_slice()),
+            auth: &resp.auth,
+        };
+        return serde_json::to_vec(&envelope).unwrap_or_default();
+    }
     let envelope = resp.to_json();
-    if injects_data(path) {
-        if let (Some(data), Value::Object(env)) = (&resp.data, &envelope) {
-            let mut merged = Map::with_capacity(data.len() + env.len());
-            for (k, v) in data {
-                merged.insert(k.clone(), v.clone());
-            }
-            for (k, v) in env {
-                merged.insert(k.clone(), v.clone());
-            }
-            return serde_json::to_vec(&merged).unwrap_or_default();
+    if let (Some(data), Value::Object(env)) = (&resp.data, &envelope) {
+        let mut merged = Map::with_capacity(data.len() + env.len());
+        for (k, v) in data {
+            merged.insert(k.clone(), v.clone());
         }
+        for (k, v) in env {
+            merged.insert(k.clone(), v.clone());
+        }
+        return serde_json::to_vec(&merged).unwrap_or_default();
     }
     serde_json::to_vec(&envelope).unwrap_or_default()
 }
@@ -588,6 +613,28 @@ mod tests {
         ];
         for (e, code) in cases {
             assert_eq!(status_of(&e).as_u16(), code, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn envelope_is_the_same_json_as_the_response() {
+        let mut resp = ApiResponse {
+            request_id: "id".into(),
+            lease_duration: 7,
+            ..Default::default()
+        };
+        for (data, warnings) in [
+            (None, vec![]),
+            (
+                Some(json!({"data": {"a": 1}}).as_object().cloned().unwrap()),
+                vec!["w".to_string()],
+            ),
+        ] {
+            resp.data = data;
+            resp.warnings = warnings;
+            let body: Value =
+                serde_json::from_slice(&envelope_body("secret/data/x", &resp)).unwrap();
+            assert_eq!(body, resp.to_json());
         }
     }
 
