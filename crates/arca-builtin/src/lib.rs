@@ -4,6 +4,7 @@
 pub mod approle;
 mod auth_common;
 pub mod cubbyhole;
+pub mod kv;
 mod lockout;
 #[cfg(test)]
 mod testing;
@@ -16,6 +17,7 @@ use arca_sdk::BackendType;
 pub fn backends() -> Vec<BackendType> {
     vec![
         cubbyhole::backend_type(),
+        kv::backend_type(),
         transit::backend_type(),
         userpass::backend_type(),
         approle::backend_type(),

@@ -144,6 +144,9 @@ fn is_pre_unseal_path(path: &str) -> bool {
 /// Rejects paths that try to escape their mount (`..`, empty segments, encoded separators
 /// left after decoding).
 pub fn validate_request_path(path: &str) -> Result<()> {
+    if path.split('/').any(|s| s == "..") {
+        return Err(Error::invalid("relative paths not supported"));
+    }
     if path.split('/').any(|s| s == ".." || s == ".") || path.contains("//") || path.contains('\0')
     {
         return Err(Error::invalid(format!("invalid request path {path:?}")));
@@ -394,6 +397,9 @@ impl Core {
             .min(max);
             out.lease_duration = ttl.as_secs();
             if secret.advisory_only {
+                // Advice only (KV v1's `ttl` key): reported as given, neither defaulted
+                // nor capped, since no lease exists to enforce it; Vault does the same.
+                out.lease_duration = secret.ttl.as_secs();
                 out.renewable = false;
             } else {
                 let lease = self

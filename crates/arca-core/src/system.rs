@@ -665,10 +665,13 @@ impl SystemBackend {
     ) -> Result<Option<Response>> {
         let route = Self::route_of(table, mount)?;
         let body = d.body().clone();
+        let mut kv_upgrade = None;
+        let upgrade = &mut kv_upgrade;
         core.tune(&route, move |e| {
             for (k, v) in &body {
-                // Clients (the bao CLI) send unset settings as null.
-                if v.is_null() {
+                // The CLI sends every field of its tune input: null and "" mean "leave as
+                // is" (Vault's tune treats an empty TTL string that way; "system" resets).
+                if v.is_null() || (k.ends_with("_lease_ttl") && v.as_str() == Some("")) {
                     continue;
                 }
                 match k.as_str() {
@@ -717,25 +720,37 @@ impl SystemBackend {
                                 other => other.to_string(),
                             };
                             if ok_ == "version" {
-                                let old = e
-                                    .options
-                                    .get("version")
-                                    .cloned()
-                                    .unwrap_or_else(|| "1".into());
                                 if e.backend_type != "kv" {
                                     continue;
                                 }
-                                if old == "2" && val == "1" {
-                                    return Err(Error::invalid(
-                                        "cannot downgrade mount from KV version 2 to version 1",
-                                    ));
+                                let old: u8 = match e.options.get("version").map(String::as_str) {
+                                    Some("2") => 2,
+                                    _ => 1,
+                                };
+                                let new: u8 = match val.as_str() {
+                                    "1" => 1,
+                                    "2" => 2,
+                                    other => {
+                                        return Err(Error::invalid(format!(
+                                            "invalid version provided: {other}"
+                                        )))
+                                    }
+                                };
+                                if old > new {
+                                    return Err(Error::invalid(format!(
+                                        "cannot downgrade mount from version {old}"
+                                    )));
+                                }
+                                if old < new {
+                                    *upgrade = Some((old, new));
                                 }
                             }
                             e.options.insert(ok_.clone(), val);
                         }
                     }
                     // The CLI always sends force_no_cache; like OpenBao, tune ignores it.
-                    "plugin_version" | "path" | "force_no_cache" => {}
+                    "plugin_version" | "path" | "force_no_cache" | "plugin_name"
+                    | "allowed_managed_keys" => {}
                     other => {
                         return Err(Error::invalid(format!(
                             "unrecognized tune parameter {other:?}"
@@ -746,7 +761,12 @@ impl SystemBackend {
             Ok(())
         })
         .await?;
-        Ok(None)
+        // A KV upgrade answers 200 with OpenBao's warning (the data moved during the tune).
+        Ok(kv_upgrade.map(|(old, new)| {
+            Response::default().with_warning(format!(
+                "Upgrading mount from version {old} to version {new}. This mount will be unavailable for a brief period and will resume service shortly."
+            ))
+        }))
     }
 
     async fn table_write(

@@ -118,24 +118,49 @@ fn bare_data(path: &str) -> bool {
     path.starts_with("sys/rekey/") || path.starts_with("sys/generate-root/")
 }
 
+/// Vault's envelope, serialised straight from the response: the data (a secret on the
+/// hot read path) is written once, never copied into an intermediate JSON tree.
+#[derive(serde::Serialize)]
+struct Envelope<'a> {
+    request_id: &'a str,
+    lease_id: &'a str,
+    renewable: bool,
+    lease_duration: u64,
+    data: &'a Option<Map<String, Value>>,
+    wrap_info: &'a Option<arca_core::request::WrapInfo>,
+    warnings: Option<&'a [String]>,
+    auth: &'a Option<arca_core::request::AuthOutput>,
+}
+
 fn envelope_body(path: &str, resp: &ApiResponse) -> Vec<u8> {
     if bare_data(path) {
         if let Some(data) = &resp.data {
             return serde_json::to_vec(data).unwrap_or_default();
         }
     }
+    if !injects_data(path) {
+        let envelope = Envelope {
+            request_id: &resp.request_id,
+            lease_id: &resp.lease_id,
+            renewable: resp.renewable,
+            lease_duration: resp.lease_duration,
+            data: &resp.data,
+            wrap_info: &resp.wrap_info,
+            warnings: (!resp.warnings.is_empty()).then_some(resp.warnings.as_slice()),
+            auth: &resp.auth,
+        };
+        return serde_json::to_vec(&envelope).unwrap_or_default();
+    }
     let envelope = resp.to_json();
-    if injects_data(path) {
-        if let (Some(data), Value::Object(env)) = (&resp.data, &envelope) {
-            let mut merged = Map::with_capacity(data.len() + env.len());
-            for (k, v) in data {
-                merged.insert(k.clone(), v.clone());
-            }
-            for (k, v) in env {
-                merged.insert(k.clone(), v.clone());
-            }
-            return serde_json::to_vec(&merged).unwrap_or_default();
+    if let (Some(data), Value::Object(env)) = (&resp.data, &envelope) {
+        let mut merged = Map::with_capacity(data.len() + env.len());
+        for (k, v) in data {
+            merged.insert(k.clone(), v.clone());
         }
+        for (k, v) in env {
+            merged.insert(k.clone(), v.clone());
+        }
+        return serde_json::to_vec(&merged).unwrap_or_default();
     }
     serde_json::to_vec(&envelope).unwrap_or_default()
 }
@@ -271,7 +296,7 @@ pub async fn serve(
     let Some(raw_path) = parts.uri.path().strip_prefix("/v1/") else {
         return error_response(&Error::NotFound(String::new()));
     };
-    let path = percent_decode(raw_path);
+    let mut path = percent_decode(raw_path);
     if path.is_empty() {
         return error_response(&Error::NotFound(String::new()));
     }
@@ -328,6 +353,11 @@ pub async fn serve(
     };
     if operation == Operation::Update && path.ends_with('/') {
         return error_response(&Error::invalid("cannot write to a path ending in '/'"));
+    }
+    // A LIST always names a folder, as Vault's HTTP layer has it: the trailing slash is
+    // added before routing, so ACL rules such as `secret/metadata/*` match the request.
+    if operation == Operation::List && !path.ends_with('/') {
+        path.push('/');
     }
     if operation == Operation::Patch {
         let ct = header_str(&parts.headers, "content-type").unwrap_or("");
@@ -406,6 +436,14 @@ pub async fn serve(
                 return r;
             }
             if resp.is_empty() {
+                // A backend may answer a bare status with no body (KV's 404 for a patch of
+                // a missing key), as OpenBao's `RespondWithStatusCode(nil, ...)` does.
+                if let Some(status) = resp.status.and_then(|s| StatusCode::from_u16(s).ok()) {
+                    let mut r = empty(status);
+                    r.headers_mut()
+                        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    return r;
+                }
                 return if matches!(operation, Operation::Read | Operation::List) {
                     error_response(&Error::NotFound(String::new()))
                 } else {
@@ -621,6 +659,28 @@ mod tests {
         ];
         for (e, code) in cases {
             assert_eq!(status_of(&e).as_u16(), code, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn envelope_is_the_same_json_as_the_response() {
+        let mut resp = ApiResponse {
+            request_id: "id".into(),
+            lease_duration: 7,
+            ..Default::default()
+        };
+        for (data, warnings) in [
+            (None, vec![]),
+            (
+                Some(json!({"data": {"a": 1}}).as_object().cloned().unwrap()),
+                vec!["w".to_string()],
+            ),
+        ] {
+            resp.data = data;
+            resp.warnings = warnings;
+            let body: Value =
+                serde_json::from_slice(&envelope_body("secret/data/x", &resp)).unwrap();
+            assert_eq!(body, resp.to_json());
         }
     }
 
