@@ -539,10 +539,7 @@ impl Core {
         if entry.table == MountTable::Secrets {
             for reserved in ["sys/", "auth/", "cubbyhole/", "identity/"] {
                 if entry.path.starts_with(reserved) || reserved.starts_with(entry.path.as_str()) {
-                    return Err(Error::invalid(format!(
-                        "cannot mount '{}' of type '{}' as it conflicts with the reserved path '{reserved}'",
-                        entry.path, entry.backend_type
-                    )));
+                    return Err(Error::invalid(format!("cannot mount {:?}", entry.path)));
                 }
             }
             if matches!(
@@ -550,22 +547,18 @@ impl Core {
                 "system" | "cubbyhole" | "identity" | "token"
             ) {
                 return Err(Error::invalid(format!(
-                    "cannot mount more than one instance of '{}'",
+                    "mount type of {:?} is not mountable",
                     entry.backend_type
                 )));
             }
         } else if entry.backend_type == "token" {
-            return Err(Error::invalid(
-                "token credential backend cannot be instantiated",
-            ));
+            return Err(Error::invalid("mount type of \"token\" is not mountable"));
         }
         let route = entry.route_path();
         if let Some(existing) = active.router.conflicts(&route) {
-            return Err(Error::invalid(if existing == route {
-                format!("path is already in use at {route}")
-            } else {
-                format!("existing mount at {existing}")
-            }));
+            return Err(Error::invalid(format!(
+                "path is already in use at {existing}"
+            )));
         }
         if !self.registry.contains_key(&entry.backend_type) {
             return Err(Error::invalid(format!(
@@ -618,10 +611,11 @@ impl Core {
     ) -> Result<()> {
         let active = self.active()?;
         let _lock = active.mount_lock.lock().await;
-        let route_entry = active
-            .router
-            .get(route)
-            .ok_or_else(|| Error::invalid(format!("cannot fetch mount entry for {route:?}")))?;
+        let route_entry = active.router.get(route).ok_or_else(|| {
+            Error::invalid(format!(
+                "tune of path {route:?} failed: no mount entry found"
+            ))
+        })?;
         let mut entry = (*route_entry.entry()).clone();
         let old_options = entry.options.clone();
         change(&mut entry)?;

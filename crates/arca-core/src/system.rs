@@ -570,7 +570,7 @@ impl SystemBackend {
             .get(&route)
             .ok_or_else(|| {
                 Error::invalid(format!(
-                    "No {} mount at {route}",
+                    "No {} engine mount at {route}",
                     if table == MountTable::Auth {
                         "auth"
                     } else {
@@ -749,7 +749,10 @@ impl SystemBackend {
                         }
                     }
                     // The CLI always sends force_no_cache; like OpenBao, tune ignores it.
-                    "plugin_version" | "path" | "force_no_cache" | "plugin_name"
+                    "plugin_version"
+                    | "path"
+                    | "force_no_cache"
+                    | "plugin_name"
                     | "allowed_managed_keys" => {}
                     other => {
                         return Err(Error::invalid(format!(
@@ -788,6 +791,10 @@ impl SystemBackend {
             return Err(Error::invalid("backend type must be specified as a string"));
         }
         let mut options: HashMap<String, String> = d.string_map("options")?.unwrap_or_default();
+        // "generic" is Vault's legacy name of KV version 1.
+        if backend_type == "generic" {
+            backend_type = "kv".into();
+        }
         // "kv-v2" is an alias for kv with version 2, as in Vault.
         if backend_type == "kv-v2" {
             backend_type = "kv".into();
@@ -1231,8 +1238,14 @@ impl SystemBackend {
         if path.is_empty() {
             return Err(Error::invalid("path not set"));
         }
+        let preflight = |p: &str| {
+            Error::InvalidToken(format!(
+                "preflight capability check returned 403, please ensure client's policies grant access to path {p:?}"
+            ))
+        };
+        let wanted = format!("{}/", path.trim_matches('/'));
         let Some((route, _)) = active.router.route(path.trim_start_matches('/')) else {
-            return Err(Error::PermissionDenied);
+            return Err(preflight(&wanted));
         };
         let allowed = match &req.auth {
             Some(a) => active
@@ -1243,11 +1256,11 @@ impl SystemBackend {
             None => false,
         };
         if !allowed {
-            return Err(Error::PermissionDenied);
+            return Err(preflight(&wanted));
         }
         let e = route.entry();
         let mut info = obj(e.to_json(core.config.default_lease_ttl, core.config.max_lease_ttl));
-        info.insert("path".into(), json!(route.route));
+        info.insert("path".into(), json!(e.path));
         ok(info)
     }
 
