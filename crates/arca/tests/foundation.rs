@@ -515,3 +515,179 @@ fn init_refuses_bad_parameters_and_pgp() {
     let (_, st) = s.req("GET", "/v1/sys/init", None);
     assert_eq!(st["initialized"], false, "refused init changed nothing");
 }
+
+#[test]
+fn memory_is_locked_or_startup_refused_and_core_dumps_are_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = dir.path().join("config.hcl");
+    std::fs::write(
+        &cfg,
+        format!(
+            "storage \"file\" {{ path = \"{}/data\" }}\nlistener \"tcp\" {{ address = \"127.0.0.1:{port}\" tls_disable = true }}\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("log");
+    let mut child = std::process::Command::new(arca_bin())
+        .arg("server")
+        .arg(format!("-config={}", cfg.display()))
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::create(dir.path().join("err")).unwrap())
+        .spawn()
+        .unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    let start = std::time::Instant::now();
+    let mut up = false;
+    while start.elapsed() < std::time::Duration::from_secs(10) {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        if http(&addr, "GET", "/v1/sys/health", None, None).is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    if up {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+        let locked: u64 = status
+            .lines()
+            .find(|l| l.starts_with("VmLck:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        assert!(
+            locked > 0,
+            "server runs without disable_mlock but locked no memory:\n{status}"
+        );
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+        let core = limits
+            .lines()
+            .find(|l| l.starts_with("Max core file size"))
+            .unwrap();
+        assert!(
+            core.split_whitespace().nth(4) == Some("0"),
+            "core dumps enabled: {core}"
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+    } else {
+        let _ = child.kill();
+        let _ = child.wait();
+        let err = std::fs::read_to_string(dir.path().join("err")).unwrap();
+        assert!(
+            err.contains("disable_mlock"),
+            "refusal must say how to disable mlock: {err}"
+        );
+    }
+}
+
+#[test]
+fn tls_listener_serves_bao_with_a_ca_cert() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+    let ok = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl is needed to make a test certificate");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    for min in ["tls12", "tls13"] {
+        let port = free_port();
+        let cfg = format!(
+            "storage \"inmem\" {{}}\nlistener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  tls_cert_file = \"{}\"\n  tls_key_file = \"{}\"\n  tls_min_version = \"{min}\"\n}}\ndisable_mlock = true\n",
+            cert.display(),
+            key.display()
+        );
+        let cfg_path = dir.path().join(format!("{min}.hcl"));
+        std::fs::write(&cfg_path, cfg).unwrap();
+        let mut child = std::process::Command::new(arca_bin())
+            .arg("server")
+            .arg(format!("-config={}", cfg_path.display()))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let addr = format!("https://127.0.0.1:{port}");
+        let mut out = None;
+        for _ in 0..200 {
+            let o = std::process::Command::new("bao")
+                .args(["status", "-format=json"])
+                .env("VAULT_ADDR", &addr)
+                .env("BAO_ADDR", &addr)
+                .env("VAULT_CACERT", &cert)
+                .env("BAO_CACERT", &cert)
+                .output()
+                .unwrap();
+            if o.status.code() == Some(2) || o.status.success() {
+                out = Some(o);
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let o = out.expect("bao never reached the TLS listener");
+        let st: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(st["initialized"], false, "{min}");
+        // Without the CA the connection is refused by the client.
+        let bad = std::process::Command::new("bao")
+            .args(["status"])
+            .env("VAULT_ADDR", &addr)
+            .env("BAO_ADDR", &addr)
+            .env_remove("VAULT_CACERT")
+            .env_remove("BAO_CACERT")
+            .output()
+            .unwrap();
+        assert_eq!(bad.status.code(), Some(1), "untrusted certificate accepted");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+#[test]
+fn unsupported_config_stanzas_stop_the_server_with_their_name() {
+    let cases = [
+        ("seal \"awskms\" { region = \"us-east-1\" }", "awskms"),
+        ("ha_storage \"consul\" {}", "ha_storage"),
+        ("storage \"consul\" { address = \"x\" }", "consul"),
+    ];
+    for (stanza, want) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("c.hcl");
+        let storage = if stanza.starts_with("storage") {
+            ""
+        } else {
+            "storage \"inmem\" {}\n"
+        };
+        std::fs::write(&cfg, format!("{storage}{stanza}\nlistener \"tcp\" {{ address = \"127.0.0.1:{}\" tls_disable = true }}\ndisable_mlock = true\n", free_port())).unwrap();
+        let out = std::process::Command::new(arca_bin())
+            .arg("server")
+            .arg(format!("-config={}", cfg.display()))
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{stanza} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{stanza}: {err}");
+    }
+}
