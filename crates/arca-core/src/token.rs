@@ -68,6 +68,8 @@ pub struct TokenEntry {
     pub creation_time: i64,
     /// TTL at creation, seconds (0: no expiry).
     pub creation_ttl: u64,
+    /// TTL granted by the latest creation or renewal, seconds (0: as `creation_ttl`).
+    pub ttl: u64,
     /// Unix time of expiry, 0 for never.
     pub expire_time: i64,
     /// Hard limit on `expire_time` (explicit max TTL or mount max), 0 for none.

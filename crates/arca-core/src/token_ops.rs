@@ -64,7 +64,7 @@ impl IssuedToken {
             } else {
                 Some(e.meta.clone())
             },
-            lease_duration: e.creation_ttl,
+            lease_duration: if e.ttl != 0 { e.ttl } else { e.creation_ttl },
             renewable: e.renewable,
             entity_id: e.entity_id.clone(),
             token_type: e.token_type.as_str().to_string(),
@@ -125,6 +125,7 @@ impl Core {
             num_uses: spec.num_uses,
             creation_time: now,
             creation_ttl: plan.ttl.as_secs(),
+            ttl: plan.ttl.as_secs(),
             expire_time: if plan.ttl.is_zero() {
                 0
             } else {
@@ -359,7 +360,9 @@ impl Core {
         Ok(())
     }
 
-    /// Extends a token's TTL by `increment` (or its period), within its limits.
+    /// Extends a token's TTL by `increment` (or its period), within its limits. A token
+    /// issued by an auth method is renewed only if that method agrees (user or role still
+    /// there, same policies), and then follows the method's current TTL settings.
     pub async fn renew_token(
         &self,
         entry: &TokenEntry,
@@ -369,36 +372,47 @@ impl Core {
         if entry.token_type == TokenType::Batch {
             return Err(Error::invalid("batch tokens cannot be renewed"));
         }
-        if entry.expire_time == 0 {
+        if entry.expire_time == 0 || !entry.renewable {
             return Err(Error::invalid("lease is not renewable"));
         }
-        if !entry.renewable {
-            return Err(Error::invalid("lease is not renewable"));
-        }
+        let limits = self.ask_auth_method(&active, entry).await?;
         let now = now_unix();
         let mount_max = self.mount_max_ttl_for_accessor(&active, &entry.mount_accessor);
-        let mut ttl = if entry.period > 0 {
-            Duration::from_secs(entry.period)
-        } else if increment.is_zero() {
-            Duration::from_secs(entry.creation_ttl)
-        } else {
+        let period = match limits {
+            Some(l) if !l.period.is_zero() => l.period.as_secs(),
+            Some(_) => 0,
+            None => entry.period,
+        };
+        let mut ttl = if period > 0 {
+            Duration::from_secs(period)
+        } else if !increment.is_zero() {
             increment
+        } else if let Some(l) = limits.filter(|l| !l.ttl.is_zero()) {
+            l.ttl
+        } else {
+            Duration::from_secs(entry.creation_ttl)
         };
         let mut max_expire = entry.max_expire_time;
-        if entry.period == 0 && max_expire == 0 && !mount_max.is_zero() {
+        if let Some(l) = limits.filter(|l| !l.max_ttl.is_zero() && period == 0) {
+            let role_max = entry.creation_time + l.max_ttl.as_secs() as i64;
+            max_expire = if max_expire == 0 {
+                role_max
+            } else {
+                max_expire.min(role_max)
+            };
+        }
+        if period == 0 && max_expire == 0 && !mount_max.is_zero() {
             max_expire = entry.creation_time + mount_max.as_secs() as i64;
         }
-        let mut warnings_capped = false;
         if max_expire != 0 && now + ttl.as_secs() as i64 > max_expire {
             ttl = Duration::from_secs((max_expire - now).max(0) as u64);
-            warnings_capped = true;
         }
-        let _ = warnings_capped;
         let mut updated = entry.clone();
         let old_lease_id = format!("{}/{}", entry.path.trim_end_matches('/'), entry.hash);
         updated.expire_time = now + ttl.as_secs() as i64;
         updated.last_renewal_time = now;
-        updated.creation_ttl = ttl.as_secs();
+        updated.ttl = ttl.as_secs();
+        updated.period = period;
         let updated = active.tokens.update(updated).await?;
         if let Some(old) = active.leases.get(&old_lease_id).await? {
             let mut new = old.clone();
@@ -408,6 +422,35 @@ impl Core {
             active.leases.replace(&old, &new).await?;
         }
         Ok(updated)
+    }
+
+    /// Lets the auth method that issued a token accept or refuse its renewal.
+    async fn ask_auth_method(
+        &self,
+        active: &Active,
+        entry: &TokenEntry,
+    ) -> Result<Option<arca_sdk::RenewLimits>> {
+        let table = active.router.snapshot();
+        let Some(route) = table.entries().find(|r| {
+            r.entry().accessor == entry.mount_accessor
+                && r.entry().table == crate::mounts::MountTable::Auth
+        }) else {
+            return Ok(None);
+        };
+        if route.entry().backend_type == "token" {
+            return Ok(None);
+        }
+        let login = arca_sdk::LoginRenewal {
+            path: entry
+                .path
+                .strip_prefix(route.route.as_str())
+                .unwrap_or(&entry.path)
+                .to_string(),
+            metadata: entry.meta.clone(),
+            internal_data: entry.internal_data.clone(),
+            policies: entry.policies.clone(),
+        };
+        route.backend.renew_login(&login).await
     }
 
     fn mount_max_ttl_for_accessor(&self, active: &Active, accessor: &str) -> Duration {

@@ -142,10 +142,52 @@ pub trait Backend: Send + Sync {
         Ok(())
     }
 
+    /// Called when a token this auth method issued is renewed, so the method can refuse
+    /// (the user or role is gone, its policies changed) or apply its current TTL settings,
+    /// as Vault's login-renew callbacks do. `None`: nothing to add; `Err`: refuse.
+    async fn renew_login(&self, _login: &LoginRenewal) -> Result<Option<RenewLimits>> {
+        Ok(None)
+    }
+
     /// Called after a tune changed the mount's options, so engines can react (KV upgrade).
     async fn options_changed(&self, _options: &HashMap<String, String>) -> Result<()> {
         Ok(())
     }
+}
+
+/// What an auth method is told about a token being renewed.
+#[derive(Debug, Clone, Default)]
+pub struct LoginRenewal {
+    /// The login path below the mount ("login/alice", "login").
+    pub path: String,
+    pub metadata: HashMap<String, String>,
+    pub internal_data: Map<String, Value>,
+    /// The token's own policies (without identity policies).
+    pub policies: Vec<String>,
+}
+
+/// The TTL settings an auth method wants a renewed token to follow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenewLimits {
+    pub ttl: Duration,
+    pub max_ttl: Duration,
+    pub period: Duration,
+}
+
+/// Whether two policy lists grant the same, ignoring order, case, duplicates and `default`
+/// (Vault's `EquivalentPolicies`).
+pub fn equivalent_policies(a: &[String], b: &[String]) -> bool {
+    let norm = |v: &[String]| {
+        let mut out: Vec<String> = v
+            .iter()
+            .map(|p| p.trim().to_lowercase())
+            .filter(|p| !p.is_empty() && p != "default")
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    };
+    norm(a) == norm(b)
 }
 
 /// Creates a backend of one type for a new mount.

@@ -13,8 +13,8 @@ pub mod time;
 pub mod token_fields;
 
 pub use backend::{
-    Backend, BackendContext, BackendKind, BackendType, Factory, SpecialPaths, SystemView,
-    UserLockoutConfig,
+    equivalent_policies, Backend, BackendContext, BackendKind, BackendType, Factory, LoginRenewal,
+    RenewLimits, SpecialPaths, SystemView, UserLockoutConfig,
 };
 pub use error::{Error, Result};
 pub use framework::{BoxFuture, Field, FieldData, FieldType, Path, PathRouter};

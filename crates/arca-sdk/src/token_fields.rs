@@ -123,6 +123,15 @@ pub fn auth_token_fields(legacy: &[LegacyAlias]) -> Vec<Field> {
 }
 
 impl TokenParams {
+    /// The TTL settings a renewed token follows (Vault's login-renew callbacks).
+    pub fn renew_limits(&self) -> crate::RenewLimits {
+        crate::RenewLimits {
+            ttl: Duration::from_secs(self.token_ttl),
+            max_ttl: Duration::from_secs(self.token_max_ttl),
+            period: Duration::from_secs(self.token_period),
+        }
+    }
+
     /// Applies an auth method's role or user write as Vault's `tokenutil` does: only the
     /// fields present change; a legacy alias is honoured (and remembered) only when the path
     /// declares it, and the `token_*` name wins when both are given. Policies keep their

@@ -1078,3 +1078,84 @@ print("ok")
     );
     assert_eq!(out.trim(), "ok");
 }
+
+#[test]
+fn renewal_asks_the_auth_method() {
+    let s = Server::dev();
+    s.bao_ok(&["auth", "enable", "userpass"]);
+    s.bao_ok(&[
+        "write",
+        "auth/userpass/users/rita",
+        "password=pw",
+        "token_policies=a",
+        "token_ttl=10m",
+        "token_max_ttl=1h",
+    ]);
+    let login = |user: &str| {
+        let v = s.bao_json(&[
+            "login",
+            "-method=userpass",
+            "-no-store",
+            &format!("username={user}"),
+            "password=pw",
+        ]);
+        v["auth"]["client_token"].as_str().unwrap().to_string()
+    };
+    let t = login("rita");
+    let renewed = s.bao_json(&["token", "renew", &t]);
+    assert_eq!(renewed["auth"]["lease_duration"], 600);
+    let renewed = s.bao_json(&["token", "renew", "-increment=5h", &t]);
+    let capped = renewed["auth"]["lease_duration"].as_u64().unwrap();
+    assert!(
+        capped <= 3600 && capped > 3500,
+        "renewal must respect the user's token_max_ttl: {capped}"
+    );
+    s.bao_ok(&[
+        "write",
+        "auth/userpass/users/rita/policies",
+        "token_policies=a,b",
+    ]);
+    let out = s.bao(&["token", "renew", &t]);
+    assert!(
+        !out.status.success(),
+        "renewed although the user's policies changed"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("policies have changed"));
+    s.bao_ok(&[
+        "write",
+        "auth/userpass/users/rita/policies",
+        "token_policies=a",
+    ]);
+    assert!(s.bao(&["token", "renew", &t]).status.success());
+    s.bao_ok(&["delete", "auth/userpass/users/rita"]);
+    assert!(
+        !s.bao(&["token", "renew", &t]).status.success(),
+        "renewed a deleted user's token"
+    );
+
+    s.bao_ok(&["auth", "enable", "approle"]);
+    s.bao_ok(&["write", "auth/approle/role/r1", "token_ttl=10m"]);
+    let role_id = s.bao_json(&["read", "auth/approle/role/r1/role-id"])["data"]["role_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let secret_id = s.bao_json(&["write", "-f", "auth/approle/role/r1/secret-id"])["data"]
+        ["secret_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let at = s.bao_json(&[
+        "write",
+        "auth/approle/login",
+        &format!("role_id={role_id}"),
+        &format!("secret_id={secret_id}"),
+    ])["auth"]["client_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(s.bao(&["token", "renew", &at]).status.success());
+    s.bao_ok(&["delete", "auth/approle/role/r1"]);
+    let out = s.bao(&["token", "renew", &at]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist during renewal"));
+}

@@ -160,6 +160,25 @@ impl Backend for AppRole {
         self.router.existence(self, req).await
     }
 
+    /// A token is renewed only while its role exists; it then follows the role's TTLs.
+    async fn renew_login(
+        &self,
+        login: &arca_sdk::LoginRenewal,
+    ) -> Result<Option<arca_sdk::RenewLimits>> {
+        let name = login
+            .internal_data
+            .get("role_name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let Some(role) = self.load_role(&name).await? else {
+            return Err(arca_sdk::Error::invalid(format!(
+                "role {name:?} does not exist during renewal"
+            )));
+        };
+        Ok(Some(role.token.renew_limits()))
+    }
+
     fn special_paths(&self) -> SpecialPaths {
         SpecialPaths {
             unauthenticated: vec!["login".into()],

@@ -119,6 +119,25 @@ impl Backend for Userpass {
         self.router.existence(self, req).await
     }
 
+    /// A token is renewed only while its user exists with the same policies.
+    async fn renew_login(
+        &self,
+        login: &arca_sdk::LoginRenewal,
+    ) -> Result<Option<arca_sdk::RenewLimits>> {
+        let username = login.metadata.get("username").cloned().unwrap_or_default();
+        let Some(user) = self.load_user(&username.to_lowercase()).await? else {
+            return Err(arca_sdk::Error::invalid(
+                "user no longer exists, not renewing",
+            ));
+        };
+        if !arca_sdk::equivalent_policies(&user.token.token_policies, &login.policies) {
+            return Err(arca_sdk::Error::invalid(
+                "policies have changed, not renewing",
+            ));
+        }
+        Ok(Some(user.token.renew_limits()))
+    }
+
     fn special_paths(&self) -> SpecialPaths {
         SpecialPaths {
             unauthenticated: vec!["login/*".into()],
