@@ -104,6 +104,9 @@ pub struct Core {
     self_ref: Weak<Core>,
     initialized: AtomicBool,
     pub started: Instant,
+    /// Requests served since start, for `sys/metrics`.
+    pub(crate) requests: std::sync::atomic::AtomicU64,
+    pub(crate) request_errors: std::sync::atomic::AtomicU64,
 }
 
 /// What `sys/init` returns.
@@ -157,6 +160,8 @@ impl Core {
             self_ref: weak.clone(),
             initialized: AtomicBool::new(false),
             started: Instant::now(),
+            requests: 0.into(),
+            request_errors: 0.into(),
         })
     }
 

@@ -157,6 +157,16 @@ pub fn validate_request_path(path: &str) -> Result<()> {
 impl Core {
     /// Serves one client request.
     pub async fn handle(&self, creq: ClientRequest) -> Result<ApiResponse> {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.requests.fetch_add(1, Relaxed);
+        let result = self.handle_inner(creq).await;
+        if result.is_err() {
+            self.request_errors.fetch_add(1, Relaxed);
+        }
+        result
+    }
+
+    async fn handle_inner(&self, creq: ClientRequest) -> Result<ApiResponse> {
         let active = self.active()?;
         validate_request_path(&creq.path)?;
         // Only the root namespace exists so far; naming another is a 404, as Vault answers

@@ -417,6 +417,10 @@ impl SystemBackend {
                 .field_default("source", FieldType::String, json!("platform"), "Which system to source random data from.")
                 .op(Operation::Update, h!(tools_random))
                 .help("Generate random bytes", ""),
+            Path::new("metrics")
+                .field_default("format", FieldType::String, json!(""), "Format to export metrics into. Currently accepts only \"prometheus\".")
+                .op(Operation::Read, h!(metrics))
+                .help("Export the metrics aggregated for telemetry purpose.", ""),
             Path::new("tools/random/{urlbytes}")
                 .field("urlbytes", FieldType::String, "The number of bytes to generate (POST URL parameter)")
                 .field_default("bytes", FieldType::Int, json!(32), "The number of bytes to generate.")
@@ -1744,6 +1748,75 @@ impl SystemBackend {
             .hash_for(&path, &d.string("input")?)
             .ok_or_else(|| Error::invalid("unknown audit backend"))?;
         ok(obj(json!({"hash": hash})))
+    }
+
+    async fn metrics(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let core = self.core()?;
+        let active = core.active()?;
+        let devices = active.audit.devices();
+        let requests = core.requests.load(Relaxed);
+        let errors = core.request_errors.load(Relaxed);
+        let uptime = core.started.elapsed().as_secs();
+        match d.string("format")?.as_str() {
+            "prometheus" => {
+                let mut out = String::new();
+                out.push_str("# HELP arca_core_unsealed Whether the server is unsealed.\n# TYPE arca_core_unsealed gauge\narca_core_unsealed 1\n");
+                out.push_str(&format!("# HELP arca_requests_total Requests handled by the core.\n# TYPE arca_requests_total counter\narca_requests_total {requests}\n"));
+                out.push_str(&format!("# HELP arca_request_errors_total Requests that ended in an error.\n# TYPE arca_request_errors_total counter\narca_request_errors_total {errors}\n"));
+                out.push_str(&format!("# HELP arca_uptime_seconds Seconds since the process started.\n# TYPE arca_uptime_seconds gauge\narca_uptime_seconds {uptime}\n"));
+                out.push_str("# HELP arca_audit_device_failures_total Entries an audit device failed to record.\n# TYPE arca_audit_device_failures_total counter\n");
+                for dev in devices.iter() {
+                    out.push_str(&format!(
+                        "arca_audit_device_failures_total{{path=\"{}\",type=\"{}\"}} {}\n",
+                        dev.spec.path,
+                        dev.spec.device_type,
+                        dev.failures.load(Relaxed)
+                    ));
+                }
+                out.push_str("# HELP arca_audit_device_healthy Whether the last write of an audit device succeeded.\n# TYPE arca_audit_device_healthy gauge\n");
+                for dev in devices.iter() {
+                    out.push_str(&format!(
+                        "arca_audit_device_healthy{{path=\"{}\",type=\"{}\"}} {}\n",
+                        dev.spec.path,
+                        dev.spec.device_type,
+                        u8::from(dev.healthy.load(Relaxed))
+                    ));
+                }
+                Ok(Some(Response::raw(
+                    200,
+                    "text/plain; version=0.0.4",
+                    out.into_bytes(),
+                )))
+            }
+            "" => {
+                let audit: Vec<Value> = devices
+                    .iter()
+                    .map(|dev| {
+                        json!({
+                            "Name": "arca.audit.device.failures",
+                            "Count": dev.failures.load(Relaxed),
+                            "Labels": {"path": dev.spec.path, "type": dev.spec.device_type},
+                        })
+                    })
+                    .collect();
+                ok(obj(json!({
+                    "Timestamp": crate::time::rfc3339_now(),
+                    "Gauges": [
+                        {"Name": "arca.core.unsealed", "Value": 1, "Labels": {}},
+                        {"Name": "arca.uptime_seconds", "Value": uptime, "Labels": {}},
+                    ],
+                    "Counters": [
+                        {"Name": "arca.requests", "Count": requests, "Labels": {}},
+                        {"Name": "arca.request_errors", "Count": errors, "Labels": {}},
+                    ],
+                    "Samples": audit,
+                })))
+            }
+            other => Err(Error::invalid(format!(
+                "unknown metrics format {other:?}: use \"prometheus\" or omit it"
+            ))),
+        }
     }
 
     async fn tools_hash(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {

@@ -220,6 +220,25 @@ audit "socket" "net" {{ options {{ address = "127.0.0.1:{dead_port}" socket_type
     assert!(net["health"]["failures"].as_u64().unwrap() >= 5);
     assert_eq!(list["data"]["file/"]["health"]["healthy"], true);
     assert!(s.log_text().contains("audit: device failed"));
+    // The failures are counted in the metrics too.
+    let (code, _, body) = http_raw(
+        &s.addr,
+        "GET",
+        "/v1/sys/metrics?format=prometheus",
+        Some(&s.token),
+        None,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(code, 200);
+    let text = String::from_utf8(body).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("arca_audit_device_failures_total{path=\"net/\""))
+        .unwrap_or_else(|| panic!("no failure counter for net/ in:\n{text}"));
+    let n: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(n >= 5, "{line}");
+    assert!(text.contains("arca_audit_device_healthy{path=\"net/\",type=\"socket\"} 0"));
 }
 
 /// Kills the helper process when dropped, even if the test panics.
