@@ -6,20 +6,63 @@ use crate::{Error, Result};
 
 /// Parses a duration as Vault's `parseutil.ParseDurationSecond` does: a bare number is
 /// seconds; otherwise a sequence of `<number><unit>` with units ns, us, µs, ms, s, m, h, d.
+/// Negative durations are refused; see `parse_go_duration_secs` for signed ones.
 pub fn parse_duration(input: &str) -> Result<Duration> {
-    let s = input.trim();
-    if s.is_empty() {
-        return Ok(Duration::ZERO);
-    }
-    if let Ok(secs) = s.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    if s.starts_with('-') {
+    let secs = parse_go_duration_secs(input.trim()).map_err(Error::InvalidRequest)?;
+    if secs < 0 {
         return Err(Error::invalid(format!(
-            "invalid duration {input:?}: negative"
+            "cannot provide negative value '{secs}'"
         )));
     }
-    let bytes = s.as_bytes();
+    // A fraction below one second (e.g. "500ms") keeps its precision.
+    let s = input.trim();
+    if secs == 0 && !s.is_empty() && s != "0" {
+        if let Some(fraction) = parse_fraction(s) {
+            return Ok(fraction);
+        }
+    }
+    Ok(Duration::from_secs(secs as u64))
+}
+
+/// Go's `time.ParseDuration` (plus bare integers as seconds and a `d` unit), truncated to
+/// whole seconds, with Go's error texts (`time: invalid duration "abc"`), which clients
+/// show as they are.
+pub fn parse_go_duration_secs(s: &str) -> std::result::Result<i64, String> {
+    let total = parse_total(s)?;
+    if !total.is_finite() || total.abs() > 9.2e9 {
+        return Err(format!("time: invalid duration {s:?}"));
+    }
+    Ok(total.trunc() as i64)
+}
+
+fn parse_fraction(s: &str) -> Option<Duration> {
+    parse_total(s)
+        .ok()
+        .filter(|t| *t > 0.0 && *t < 1.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// The duration in (fractional) seconds.
+fn parse_total(s: &str) -> std::result::Result<f64, String> {
+    let invalid = || format!("time: invalid duration {s:?}");
+    if s.is_empty() {
+        return Ok(0.0);
+    }
+    if let Ok(i) = s.parse::<i64>() {
+        return Ok(i as f64);
+    }
+    let (neg, body) = match s.as_bytes()[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if body == "0" {
+        return Ok(0.0);
+    }
+    if body.is_empty() {
+        return Err(invalid());
+    }
+    let bytes = body.as_bytes();
     let mut total = 0f64;
     let mut i = 0;
     while i < bytes.len() {
@@ -28,59 +71,33 @@ pub fn parse_duration(input: &str) -> Result<Duration> {
             i += 1;
         }
         if start == i {
-            return Err(Error::invalid(format!("invalid duration {input:?}")));
+            return Err(invalid());
         }
-        let number: f64 = s[start..i]
-            .parse()
-            .map_err(|_| Error::invalid(format!("invalid duration {input:?}")))?;
+        let number: f64 = body[start..i].parse().map_err(|_| invalid())?;
         let unit_start = i;
         while i < bytes.len() && !(bytes[i].is_ascii_digit() || bytes[i] == b'.') {
             i += 1;
         }
-        let factor = match &s[unit_start..i] {
+        let factor = match &body[unit_start..i] {
             "ns" => 1e-9,
             "us" | "µs" | "μs" => 1e-6,
             "ms" => 1e-3,
             "s" => 1.0,
             "m" => 60.0,
             "h" => 3600.0,
-            "d" => 86400.0,
-            "" => {
-                return Err(Error::invalid(format!(
-                    "invalid duration {input:?}: missing unit"
-                )))
-            }
-            other => {
-                return Err(Error::invalid(format!(
-                    "invalid duration {input:?}: unknown unit {other:?}"
-                )))
-            }
+            "d" => 86_400.0,
+            "" => return Err(format!("time: missing unit in duration {s:?}")),
+            other => return Err(format!("time: unknown unit {other:?} in duration {s:?}")),
         };
         total += number * factor;
     }
-    if !total.is_finite() || total > 1e15 {
-        return Err(Error::invalid(format!(
-            "invalid duration {input:?}: too large"
-        )));
-    }
-    Ok(Duration::from_secs_f64(total))
+    Ok(if neg { -total } else { total })
 }
 
 /// Formats a duration as Go's `time.Duration.String()` does (`1h0m0s`, `30m0s`, `0s`), which
 /// the CLI and some responses (token `ttl` in role reads) show.
 pub fn format_go_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs == 0 {
-        return "0s".into();
-    }
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    if h > 0 {
-        format!("{h}h{m}m{s}s")
-    } else if m > 0 {
-        format!("{m}m{s}s")
-    } else {
-        format!("{s}s")
-    }
+    crate::time::go_duration(d.as_secs() as i64)
 }
 
 #[cfg(test)]

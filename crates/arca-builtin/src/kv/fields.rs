@@ -147,7 +147,7 @@ pub fn duration_secs(v: &Value, signed: bool) -> std::result::Result<i64, String
             Some(i) => i,
             None => n.as_f64().map(|f| f.trunc() as i64).unwrap_or(0),
         },
-        Value::String(s) => parse_go_duration_secs(s.trim())?,
+        Value::String(s) => arca_sdk::duration::parse_go_duration_secs(s.trim())?,
         Value::Bool(_) | Value::Array(_) | Value::Object(_) => {
             return Err("could not parse duration from input".into())
         }
@@ -156,63 +156,6 @@ pub fn duration_secs(v: &Value, signed: bool) -> std::result::Result<i64, String
         return Err(format!("cannot provide negative value '{secs}'"));
     }
     Ok(secs)
-}
-
-/// `time.ParseDuration` (plus bare integers as seconds and a `d` unit), truncated to
-/// seconds.
-fn parse_go_duration_secs(s: &str) -> std::result::Result<i64, String> {
-    let invalid = || format!("time: invalid duration {s:?}");
-    if s.is_empty() {
-        return Ok(0);
-    }
-    if let Ok(i) = s.parse::<i64>() {
-        return Ok(i);
-    }
-    let (neg, body) = match s.as_bytes()[0] {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if body == "0" {
-        return Ok(0);
-    }
-    if body.is_empty() {
-        return Err(invalid());
-    }
-    let bytes = body.as_bytes();
-    let mut total = 0f64;
-    let mut i = 0;
-    while i < bytes.len() {
-        let start = i;
-        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
-            i += 1;
-        }
-        if start == i {
-            return Err(invalid());
-        }
-        let number: f64 = body[start..i].parse().map_err(|_| invalid())?;
-        let unit_start = i;
-        while i < bytes.len() && !(bytes[i].is_ascii_digit() || bytes[i] == b'.') {
-            i += 1;
-        }
-        let factor = match &body[unit_start..i] {
-            "ns" => 1e-9,
-            "us" | "µs" | "μs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            "d" => 86_400.0,
-            "" => return Err(format!("time: missing unit in duration {s:?}")),
-            other => return Err(format!("time: unknown unit {other:?} in duration {s:?}")),
-        };
-        total += number * factor;
-    }
-    if !total.is_finite() || total > 9.2e9 {
-        return Err(invalid());
-    }
-    let secs = total.trunc() as i64;
-    Ok(if neg { -secs } else { secs })
 }
 
 /// TypeCommaIntSlice: a list of integers, or a comma-separated string of them.

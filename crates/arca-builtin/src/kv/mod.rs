@@ -10,7 +10,6 @@
 pub mod fields;
 mod patch;
 mod paths;
-pub mod time;
 pub mod upgrade;
 pub mod v1;
 pub mod v2;

@@ -14,9 +14,9 @@
 use arca_sdk::{Error, Result, Storage, StorageExt, StorageView, TxnOp};
 use serde::{Deserialize, Serialize};
 
-use crate::kv::time::now_nanos;
 use crate::kv::v1;
 use crate::kv::v2::{self, KeyMeta};
+use arca_sdk::time::now_nanos;
 
 pub const MARKER: &str = "v2/upgrade";
 

@@ -9,7 +9,7 @@ use super::versioning::{check_cas, deletion_time, KeyMeta};
 use super::{body2, meta_key, status_only, version_key, with_field_warnings, V2};
 use crate::kv::fields::{self, field_error, Phase};
 use crate::kv::patch::merge_patch;
-use crate::kv::time::now_nanos;
+use arca_sdk::time::now_nanos;
 
 const FIELDS: &[&str] = &["path", "version", "options", "data"];
 

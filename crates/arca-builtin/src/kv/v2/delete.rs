@@ -7,7 +7,7 @@ use arca_sdk::{Error, Request, Response, Result, Storage, TxnOp};
 use super::versioning::deletion_time;
 use super::{meta_key, version_key, V2};
 use crate::kv::fields::{self, field_error, Phase};
-use crate::kv::time::now_nanos;
+use arca_sdk::time::now_nanos;
 
 /// The `versions` field; `missing` is OpenBao's message (its capitalisation differs
 /// between delete/undelete and destroy).

@@ -12,7 +12,7 @@ use super::versioning::KeyMeta;
 use super::{meta_key, status_only, version_key, with_field_warnings, META_PREFIX, V2};
 use crate::kv::fields::{self, field_error, validate_custom_metadata, Phase};
 use crate::kv::patch::merge_patch;
-use crate::kv::time::now_nanos;
+use arca_sdk::time::now_nanos;
 
 const FIELDS: &[&str] = &[
     "path",

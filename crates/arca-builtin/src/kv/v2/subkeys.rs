@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{body2, version_key, with_field_warnings, V2};
 use crate::kv::fields::{self, field_error, Phase};
-use crate::kv::time::now_nanos;
+use arca_sdk::time::now_nanos;
 
 const FIELDS: &[&str] = &["path", "depth", "version"];
 

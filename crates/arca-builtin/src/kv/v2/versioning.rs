@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::kv::time::{go_duration, rfc3339_opt};
+use arca_sdk::time::{go_duration, rfc3339_opt};
 
 /// Versions kept per key when neither the key nor the mount says otherwise.
 pub const DEFAULT_MAX_VERSIONS: u32 = 10;
