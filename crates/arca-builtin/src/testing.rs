@@ -1,74 +1,18 @@
 //! Test support for engine unit tests: an in-memory `Storage`, a `SystemView` with fixed
 //! settings, and a helper to send a request to a backend.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use arca_sdk::{
-    Backend, BackendContext, BackendType, Operation, Request, Response, Result, Storage,
-    StorageView, SystemView, TxnOp, UserLockoutConfig,
+    Backend, BackendContext, BackendType, Operation, Request, Response, Result, StorageView,
+    SystemView, UserLockoutConfig,
 };
-use async_trait::async_trait;
 use serde_json::Value;
 
-#[derive(Default)]
-pub struct MemStorage {
-    pub data: Mutex<BTreeMap<String, Vec<u8>>>,
-}
-
-#[async_trait]
-impl Storage for MemStorage {
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.data.lock().unwrap().get(key).cloned())
-    }
-
-    async fn put(&self, key: &str, value: Vec<u8>) -> Result<()> {
-        self.data.lock().unwrap().insert(key.to_string(), value);
-        Ok(())
-    }
-
-    async fn delete(&self, key: &str) -> Result<()> {
-        self.data.lock().unwrap().remove(key);
-        Ok(())
-    }
-
-    async fn list_page(&self, prefix: &str, after: &str, limit: usize) -> Result<Vec<String>> {
-        let data = self.data.lock().unwrap();
-        let mut out: Vec<String> = Vec::new();
-        for key in data.keys().filter(|k| k.starts_with(prefix)) {
-            let rest = &key[prefix.len()..];
-            let item = match rest.find('/') {
-                Some(i) => rest[..=i].to_string(),
-                None => rest.to_string(),
-            };
-            if out.last() != Some(&item) && item.as_str() > after {
-                out.push(item);
-            }
-        }
-        out.dedup();
-        if limit > 0 {
-            out.truncate(limit);
-        }
-        Ok(out)
-    }
-
-    async fn transaction(&self, ops: Vec<TxnOp>) -> Result<()> {
-        let mut data = self.data.lock().unwrap();
-        for op in ops {
-            match op {
-                TxnOp::Put { key, value } => {
-                    data.insert(key, value);
-                }
-                TxnOp::Delete { key } => {
-                    data.remove(&key);
-                }
-            }
-        }
-        Ok(())
-    }
-}
+pub use arca_sdk::MemoryStorage as MemStorage;
 
 pub struct TestSystem {
     pub lockout: UserLockoutConfig,
@@ -144,9 +88,7 @@ impl Mounted {
     /// Whether any stored value contains `needle`.
     pub fn storage_contains(&self, needle: &str) -> bool {
         self.storage
-            .data
-            .lock()
-            .unwrap()
+            .entries()
             .values()
             .any(|v| String::from_utf8_lossy(v).contains(needle))
     }

@@ -20,7 +20,7 @@ pub use error::{Error, Result};
 pub use framework::{BoxFuture, Field, FieldData, FieldType, Path, PathRouter};
 pub use request::{LeaseRequestInfo, Operation, Request, RequestAuth};
 pub use response::{Auth, ExistingLease, RawResponse, Response, SecretLease};
-pub use storage::{Storage, StorageExt, StorageView, TxnOp};
+pub use storage::{MemoryStorage, Storage, StorageExt, StorageView, TxnOp};
 
 /// Current time as Unix seconds.
 pub fn now_unix() -> i64 {

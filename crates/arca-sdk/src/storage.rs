@@ -178,9 +178,122 @@ impl Storage for StorageView {
     }
 }
 
+/// A sorted in-memory `Storage` with the trait's listing semantics, for engine tests and
+/// tools that need a storage without the core.
+#[derive(Default)]
+pub struct MemoryStorage {
+    entries: std::sync::Mutex<std::collections::BTreeMap<String, Vec<u8>>>,
+}
+
+impl MemoryStorage {
+    /// Direct access to the stored entries, for tests that plant or inspect raw values.
+    pub fn entries(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, Vec<u8>>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, Vec<u8>>> {
+        self.entries()
+    }
+
+    /// Every stored (key, value), to check what reached storage.
+    pub fn snapshot(&self) -> Vec<(String, Vec<u8>)> {
+        self.map()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Storage for MemoryStorage {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.map().get(key).cloned())
+    }
+
+    async fn put(&self, key: &str, value: Vec<u8>) -> Result<()> {
+        self.map().insert(key.to_string(), value);
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.map().remove(key);
+        Ok(())
+    }
+
+    async fn list_page(&self, prefix: &str, after: &str, limit: usize) -> Result<Vec<String>> {
+        let map = self.map();
+        let mut out: Vec<String> = Vec::new();
+        for key in map.range::<str, _>((
+            std::ops::Bound::Included(prefix),
+            std::ops::Bound::Unbounded,
+        )) {
+            let Some(rest) = key.0.strip_prefix(prefix) else {
+                break;
+            };
+            let name = match rest.find('/') {
+                Some(i) => &rest[..=i],
+                None => rest,
+            };
+            if name.is_empty() || name <= after || out.last().map(String::as_str) == Some(name) {
+                continue;
+            }
+            out.push(name.to_string());
+            if limit > 0 && out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn transaction(&self, ops: Vec<TxnOp>) -> Result<()> {
+        let mut map = self.map();
+        for op in ops {
+            match op {
+                TxnOp::Put { key, value } => {
+                    map.insert(key, value);
+                }
+                TxnOp::Delete { key } => {
+                    map.remove(&key);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn block<F: std::future::Future>(f: F) -> F::Output {
+        use std::task::{Context, Poll, Waker};
+        let mut f = Box::pin(f);
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    #[test]
+    fn memory_storage_lists_one_level_with_pagination() {
+        let m = MemoryStorage::default();
+        for k in ["a/x", "a/y/z", "a/b", "ab", "c"] {
+            block(m.put(k, vec![1])).unwrap();
+        }
+        assert_eq!(
+            block(m.list_page("a/", "", 0)).unwrap(),
+            vec!["b", "x", "y/"]
+        );
+        assert_eq!(block(m.list_page("a/", "b", 1)).unwrap(), vec!["x"]);
+        assert_eq!(
+            block(m.list_page("", "", 0)).unwrap(),
+            vec!["a/", "ab", "c"]
+        );
+    }
 
     #[test]
     fn keys_cannot_escape_a_view() {

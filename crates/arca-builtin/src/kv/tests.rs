@@ -1,8 +1,8 @@
 //! Engine-level tests on an in-memory storage: version bookkeeping through real requests,
 //! the stored layout, pagination, and the v1 → v2 upgrade (including crash recovery).
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use arca_sdk::{
@@ -14,61 +14,7 @@ use serde_json::{json, Map, Value};
 
 use super::Kv;
 
-/// A sorted in-memory storage with the trait's listing semantics.
-#[derive(Default)]
-struct MemStorage {
-    map: Mutex<BTreeMap<String, Vec<u8>>>,
-}
-
-#[async_trait]
-impl Storage for MemStorage {
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.map.lock().unwrap().get(key).cloned())
-    }
-    async fn put(&self, key: &str, value: Vec<u8>) -> Result<()> {
-        self.map.lock().unwrap().insert(key.to_string(), value);
-        Ok(())
-    }
-    async fn delete(&self, key: &str) -> Result<()> {
-        self.map.lock().unwrap().remove(key);
-        Ok(())
-    }
-    async fn list_page(&self, prefix: &str, after: &str, limit: usize) -> Result<Vec<String>> {
-        let map = self.map.lock().unwrap();
-        let mut out: Vec<String> = Vec::new();
-        for k in map.keys().filter(|k| k.starts_with(prefix)) {
-            let rest = &k[prefix.len()..];
-            let entry = match rest.find('/') {
-                Some(i) => &rest[..=i],
-                None => rest,
-            };
-            if entry.is_empty() || entry <= after || out.last().map(String::as_str) == Some(entry) {
-                continue;
-            }
-            out.push(entry.to_string());
-        }
-        out.sort();
-        out.dedup();
-        if limit > 0 {
-            out.truncate(limit);
-        }
-        Ok(out)
-    }
-    async fn transaction(&self, ops: Vec<TxnOp>) -> Result<()> {
-        let mut map = self.map.lock().unwrap();
-        for op in ops {
-            match op {
-                TxnOp::Put { key, value } => {
-                    map.insert(key, value);
-                }
-                TxnOp::Delete { key } => {
-                    map.remove(&key);
-                }
-            }
-        }
-        Ok(())
-    }
-}
+use arca_sdk::MemoryStorage as MemStorage;
 
 struct Sys;
 
@@ -139,7 +85,7 @@ impl Mount {
     }
 
     fn keys(&self) -> Vec<String> {
-        self.mem.map.lock().unwrap().keys().cloned().collect()
+        self.mem.entries().keys().cloned().collect()
     }
 }
 
@@ -296,7 +242,7 @@ async fn delete_undelete_destroy() {
         .filter(|k| k.contains("/ver/"))
         .collect();
     assert_eq!(stored, vec!["logical/x/v2/ver/2/d"]);
-    let raw = m.mem.map.lock().unwrap()["logical/x/v2/meta/d"].clone();
+    let raw = m.mem.entries()["logical/x/v2/meta/d"].clone();
     let meta: super::v2::KeyMeta = serde_json::from_slice(&raw).unwrap();
     assert_eq!(
         meta.data, None,
@@ -474,7 +420,7 @@ async fn upgrade_keeps_data_and_recovers_from_a_crash() {
     // when it comes back, and the move is undone.
     let mem2 = Arc::new(MemStorage::default());
     {
-        let mut map = mem2.map.lock().unwrap();
+        let mut map = mem2.entries();
         map.insert("logical/x/v1/kept".into(), br#"{"a":1}"#.to_vec());
         map.insert(
             "logical/x/v2/upgrade".into(),
@@ -494,7 +440,7 @@ async fn upgrade_keeps_data_and_recovers_from_a_crash() {
     assert_eq!(back.keys(), vec!["logical/x/v1/kept", "logical/x/v1/moved"]);
     // The same crash, but the tune had committed (mount is v2): the move is finished.
     {
-        let mut map = mem2.map.lock().unwrap();
+        let mut map = mem2.entries();
         map.insert(
             "logical/x/v2/upgrade".into(),
             br#"{"started":1,"done":false}"#.to_vec(),
@@ -557,7 +503,7 @@ async fn listing_100k_keys_pages_through_storage() {
         listed: Default::default(),
     });
     {
-        let mut map = store.inner.map.lock().unwrap();
+        let mut map = store.inner.entries();
         let meta = serde_json::to_vec(&super::v2::KeyMeta::new_key()).unwrap();
         for i in 0..100_000 {
             map.insert(format!("logical/x/v2/meta/big/k{i:06}"), meta.clone());

@@ -201,11 +201,7 @@ mod tests {
 pub(crate) mod tests_support {
     //! An in-memory `Storage` for unit tests of storage-backed logic.
 
-    use std::collections::BTreeMap;
-    use std::sync::Mutex;
-
-    use arca_sdk::{Result, Storage, StorageView, TxnOp};
-    use async_trait::async_trait;
+    use arca_sdk::StorageView;
 
     use super::keyring::Keyring;
     use super::stored::KeyData;
@@ -222,60 +218,5 @@ pub(crate) mod tests_support {
         super::store::load(&storage, &name).await.unwrap().unwrap()
     }
 
-    #[derive(Default)]
-    pub struct MemStorage {
-        data: Mutex<BTreeMap<String, Vec<u8>>>,
-    }
-
-    #[async_trait]
-    impl Storage for MemStorage {
-        async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-            Ok(self.data.lock().unwrap().get(key).cloned())
-        }
-
-        async fn put(&self, key: &str, value: Vec<u8>) -> Result<()> {
-            self.data.lock().unwrap().insert(key.to_string(), value);
-            Ok(())
-        }
-
-        async fn delete(&self, key: &str) -> Result<()> {
-            self.data.lock().unwrap().remove(key);
-            Ok(())
-        }
-
-        async fn list_page(&self, prefix: &str, after: &str, limit: usize) -> Result<Vec<String>> {
-            let data = self.data.lock().unwrap();
-            let mut out: Vec<String> = Vec::new();
-            for key in data.keys().filter(|k| k.starts_with(prefix)) {
-                let rest = &key[prefix.len()..];
-                let entry = match rest.find('/') {
-                    Some(i) => rest[..=i].to_string(),
-                    None => rest.to_string(),
-                };
-                if entry.as_str() > after && out.last() != Some(&entry) {
-                    out.push(entry);
-                }
-            }
-            out.dedup();
-            if limit > 0 {
-                out.truncate(limit);
-            }
-            Ok(out)
-        }
-
-        async fn transaction(&self, ops: Vec<TxnOp>) -> Result<()> {
-            let mut data = self.data.lock().unwrap();
-            for op in ops {
-                match op {
-                    TxnOp::Put { key, value } => {
-                        data.insert(key, value);
-                    }
-                    TxnOp::Delete { key } => {
-                        data.remove(&key);
-                    }
-                }
-            }
-            Ok(())
-        }
-    }
+    pub use arca_sdk::MemoryStorage as MemStorage;
 }
