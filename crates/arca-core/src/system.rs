@@ -68,57 +68,17 @@ impl SystemBackend {
             Path::new("mounts")
                 .op(Operation::Read, h!(mounts_list))
                 .help("List the currently mounted secrets engines.", ""),
-            Path::new("mounts/{path*}")
-                .field("path", FieldType::String, "The path to mount to.")
-                .field("type", FieldType::String, "The type of the backend.")
-                .field("description", FieldType::String, "User-friendly description for this mount.")
-                .field("config", FieldType::Map, "Configuration for this mount, such as default_lease_ttl and max_lease_ttl.")
-                .field("options", FieldType::StringMap, "The options to pass into the backend.")
-                .field("local", FieldType::Bool, "Mark the mount as a local mount.")
-                .field("seal_wrap", FieldType::Bool, "Whether to turn on seal wrapping for the mount.")
-                .field("external_entropy_access", FieldType::Bool, "Whether to give the mount access to external entropy.")
-                .field("plugin_name", FieldType::String, "Name of the plugin to mount.")
-                .field("plugin_version", FieldType::String, "The semantic version of the plugin to use.")
-                .field("default_lease_ttl", FieldType::String, "The default lease TTL for this mount (tune).")
-                .field("max_lease_ttl", FieldType::String, "The max lease TTL for this mount (tune).")
-                .field("audit_non_hmac_request_keys", FieldType::CommaStringSlice, "Keys not HMAC'd in audit request data (tune).")
-                .field("audit_non_hmac_response_keys", FieldType::CommaStringSlice, "Keys not HMAC'd in audit response data (tune).")
-                .field("listing_visibility", FieldType::String, "Whether to show this mount in the UI-specific listing endpoint (tune).")
-                .field("passthrough_request_headers", FieldType::CommaStringSlice, "Request headers passed to the backend (tune).")
-                .field("allowed_response_headers", FieldType::CommaStringSlice, "Response headers the backend may set (tune).")
-                .field("token_type", FieldType::String, "The type of token to issue (auth tune).")
-                .field("user_lockout_config", FieldType::Map, "User lockout configuration (auth tune).")
+            table_path("mounts/{path*}", "secrets engine")
                 .op(Operation::Read, h!(mount_read))
                 .op(Operation::Update, h!(mount_write))
-                .op(Operation::Delete, h!(mount_delete))
-                .help("Mount a new backend at a new path, read or tune it, or unmount it.", ""),
+                .op(Operation::Delete, h!(mount_delete)),
             Path::new("auth")
                 .op(Operation::Read, h!(auth_list))
                 .help("List the currently enabled credential backends.", ""),
-            Path::new("auth/{path*}")
-                .field("path", FieldType::String, "The path to mount to.")
-                .field("type", FieldType::String, "The type of the backend.")
-                .field("description", FieldType::String, "User-friendly description for this credential backend.")
-                .field("config", FieldType::Map, "Configuration for this mount.")
-                .field("options", FieldType::StringMap, "The options to pass into the backend.")
-                .field("local", FieldType::Bool, "Mark the mount as a local mount.")
-                .field("seal_wrap", FieldType::Bool, "Whether to turn on seal wrapping for the mount.")
-                .field("external_entropy_access", FieldType::Bool, "Whether to give the mount access to external entropy.")
-                .field("plugin_name", FieldType::String, "Name of the auth plugin to use.")
-                .field("plugin_version", FieldType::String, "The semantic version of the plugin to use.")
-                .field("default_lease_ttl", FieldType::String, "The default lease TTL for this mount (tune).")
-                .field("max_lease_ttl", FieldType::String, "The max lease TTL for this mount (tune).")
-                .field("audit_non_hmac_request_keys", FieldType::CommaStringSlice, "(tune)")
-                .field("audit_non_hmac_response_keys", FieldType::CommaStringSlice, "(tune)")
-                .field("listing_visibility", FieldType::String, "(tune)")
-                .field("passthrough_request_headers", FieldType::CommaStringSlice, "(tune)")
-                .field("allowed_response_headers", FieldType::CommaStringSlice, "(tune)")
-                .field("token_type", FieldType::String, "The type of token to issue (service or batch).")
-                .field("user_lockout_config", FieldType::Map, "User lockout configuration.")
+            table_path("auth/{path*}", "auth method")
                 .op(Operation::Read, h!(auth_read))
                 .op(Operation::Update, h!(auth_write))
-                .op(Operation::Delete, h!(auth_delete))
-                .help("Enable a new credential backend, read or tune it, or disable it.", ""),
+                .op(Operation::Delete, h!(auth_delete)),
             Path::new("locked-users")
                 .field("mount_accessor", FieldType::String, "MountAccessor is the identifier of the mount entry to which the user belongs")
                 .op(Operation::Read, h!(locked_users))
@@ -205,74 +165,14 @@ impl SystemBackend {
             Path::new("rotate/keyring")
                 .op(Operation::Update, h!(rotate))
                 .help("Rotates the backend encryption key used to persist data.", ""),
-            Path::new("rotate/root/init")
-                .field("secret_shares", FieldType::Int, "Specifies the number of shares to split the unseal key into.")
-                .field("secret_threshold", FieldType::Int, "Specifies the number of shares required to reconstruct the unseal key.")
-                .field("pgp_keys", FieldType::CommaStringSlice, "PGP keys to encrypt the new shares (unsupported).")
-                .field("backup", FieldType::Bool, "Whether to store PGP-encrypted keys (unsupported).")
-                .field("require_verification", FieldType::Bool, "Whether the new keys must be verified before use.")
-                .op(Operation::Read, h!(rekey_status))
-                .op(Operation::Update, h!(rekey_init))
-                .op(Operation::Delete, h!(rekey_cancel))
-                .help("Initialize, read status or cancel the process of rotating the unseal key shares.", ""),
-            Path::new("rotate/root/update")
-                .field("key", FieldType::String, "Specifies a single unseal key share.")
-                .field("nonce", FieldType::String, "Specifies the nonce of the rotation attempt.")
-                .op(Operation::Update, h!(rekey_update))
-                .help("Progress the rotation of the unseal key shares.", ""),
-            Path::new("rotate/root/verify")
-                .field("key", FieldType::String, "Specifies a single unseal share key from the new set of shares.")
-                .field("nonce", FieldType::String, "Specifies the nonce of the verification.")
-                .op(Operation::Read, h!(rekey_verify_status))
-                .op(Operation::Update, h!(rekey_verify_update))
-                .op(Operation::Delete, h!(rekey_verify_cancel))
-                .help("Verify the new unseal key shares.", ""),
-            Path::new("rekey/init")
-                .field("secret_shares", FieldType::Int, "Specifies the number of shares to split the unseal key into.")
-                .field("secret_threshold", FieldType::Int, "Specifies the number of shares required to reconstruct the unseal key.")
-                .field("pgp_keys", FieldType::CommaStringSlice, "PGP keys to encrypt the new shares (unsupported).")
-                .field("backup", FieldType::Bool, "Whether to store PGP-encrypted keys (unsupported).")
-                .field("require_verification", FieldType::Bool, "Whether the new keys must be verified before use.")
-                .op(Operation::Read, h!(rekey_status))
-                .op(Operation::Update, h!(rekey_init))
-                .op(Operation::Delete, h!(rekey_cancel))
-                .help("Initialize, read status or cancel a rekey (Vault API).", ""),
-            Path::new("rekey/update")
-                .field("key", FieldType::String, "Specifies a single unseal key share.")
-                .field("nonce", FieldType::String, "Specifies the nonce of the rekey attempt.")
-                .op(Operation::Update, h!(rekey_update))
-                .help("Progress the rekey process.", ""),
-            Path::new("rekey/verify")
-                .field("key", FieldType::String, "Specifies a single new unseal key share.")
-                .field("nonce", FieldType::String, "Specifies the nonce of the verification.")
-                .op(Operation::Read, h!(rekey_verify_status))
-                .op(Operation::Update, h!(rekey_verify_update))
-                .op(Operation::Delete, h!(rekey_verify_cancel))
-                .help("Verify the new unseal key shares.", ""),
-            Path::new("generate-root-token/attempt")
-                .field("otp", FieldType::String, "One-time password for encoding the root token.")
-                .field("pgp_key", FieldType::String, "PGP key for encrypting the root token (unsupported).")
-                .op(Operation::Read, h!(generate_root_status))
-                .op(Operation::Update, h!(generate_root_init))
-                .op(Operation::Delete, h!(generate_root_cancel))
-                .help("Read, start or cancel a root token generation.", ""),
-            Path::new("generate-root-token/update")
-                .field("key", FieldType::String, "Specifies a single unseal key share.")
-                .field("nonce", FieldType::String, "Specifies the nonce of the attempt.")
-                .op(Operation::Update, h!(generate_root_update))
-                .help("Progress a root token generation.", ""),
-            Path::new("generate-root/attempt")
-                .field("otp", FieldType::String, "One-time password for encoding the root token.")
-                .field("pgp_key", FieldType::String, "PGP key for encrypting the root token (unsupported).")
-                .op(Operation::Read, h!(generate_root_status))
-                .op(Operation::Update, h!(generate_root_init))
-                .op(Operation::Delete, h!(generate_root_cancel))
-                .help("Read, start or cancel a root token generation (Vault API).", ""),
-            Path::new("generate-root/update")
-                .field("key", FieldType::String, "Specifies a single unseal key share.")
-                .field("nonce", FieldType::String, "Specifies the nonce of the attempt.")
-                .op(Operation::Update, h!(generate_root_update))
-                .help("Progress a root token generation (Vault API).", ""),
+            // OpenBao's names first, then Vault's, both over the same operations.
+        ]
+        .into_iter()
+        .chain(rekey_paths("rotate/root"))
+        .chain(rekey_paths("rekey"))
+        .chain(generate_root_paths("generate-root-token"))
+        .chain(generate_root_paths("generate-root"))
+        .chain([
             Path::new("decode-token")
                 .field("encoded_token", FieldType::String, "Specifies the encoded token (result from generate-root).")
                 .field("otp", FieldType::String, "Specifies the otp code for decode.")
@@ -303,64 +203,12 @@ impl SystemBackend {
                 .field("prefix", FieldType::String, "The path to list leases under.")
                 .op(Operation::List, h!(lease_list))
                 .help("View or list lease metadata.", ""),
-            Path::new("leases/renew")
-                .field("lease_id", FieldType::String, "The lease identifier to renew. This is included with a lease.")
-                .field("increment", FieldType::Duration, "The desired increment in seconds to the lease")
-                .field("url_lease_id", FieldType::String, "The lease identifier to renew.")
-                .op(Operation::Update, h!(lease_renew))
-                .help("Renew a lease on a secret", ""),
-            Path::new("leases/renew/{url_lease_id*}")
-                .field("lease_id", FieldType::String, "The lease identifier to renew.")
-                .field("url_lease_id", FieldType::String, "The lease identifier to renew.")
-                .field("increment", FieldType::Duration, "The desired increment in seconds to the lease")
-                .op(Operation::Update, h!(lease_renew))
-                .help("Renew a lease on a secret", ""),
-            Path::new("renew")
-                .field("lease_id", FieldType::String, "The lease identifier to renew.")
-                .field("increment", FieldType::Duration, "The desired increment in seconds to the lease")
-                .op(Operation::Update, h!(lease_renew))
-                .help("Renew a lease on a secret (legacy path)", ""),
-            Path::new("renew/{url_lease_id*}")
-                .field("lease_id", FieldType::String, "The lease identifier to renew.")
-                .field("url_lease_id", FieldType::String, "The lease identifier to renew.")
-                .field("increment", FieldType::Duration, "The desired increment in seconds to the lease")
-                .op(Operation::Update, h!(lease_renew))
-                .help("Renew a lease on a secret (legacy path)", ""),
-            Path::new("leases/revoke")
-                .field("lease_id", FieldType::String, "The lease identifier to revoke.")
-                .field("sync", FieldType::Bool, "Whether or not to perform the revocation synchronously")
-                .op(Operation::Update, h!(lease_revoke))
-                .help("Revoke a leased secret immediately", ""),
-            Path::new("leases/revoke/{url_lease_id*}")
-                .field("lease_id", FieldType::String, "The lease identifier to revoke.")
-                .field("url_lease_id", FieldType::String, "The lease identifier to revoke.")
-                .field("sync", FieldType::Bool, "Whether or not to perform the revocation synchronously")
-                .op(Operation::Update, h!(lease_revoke))
-                .help("Revoke a leased secret immediately", ""),
-            Path::new("revoke/{url_lease_id*}")
-                .field("lease_id", FieldType::String, "The lease identifier to revoke.")
-                .field("url_lease_id", FieldType::String, "The lease identifier to revoke.")
-                .field("sync", FieldType::Bool, "Whether or not to perform the revocation synchronously")
-                .op(Operation::Update, h!(lease_revoke))
-                .help("Revoke a leased secret immediately (legacy path)", ""),
-            Path::new("leases/revoke-prefix/{prefix*}")
-                .field("prefix", FieldType::String, "The path to revoke keys under.")
-                .field("sync", FieldType::Bool, "Whether or not to perform the revocation synchronously")
-                .op(Operation::Update, h!(lease_revoke_prefix))
-                .help("Revoke all secrets generated in a given prefix", ""),
-            Path::new("revoke-prefix/{prefix*}")
-                .field("prefix", FieldType::String, "The path to revoke keys under.")
-                .field("sync", FieldType::Bool, "Whether or not to perform the revocation synchronously")
-                .op(Operation::Update, h!(lease_revoke_prefix))
-                .help("Revoke all secrets generated in a given prefix (legacy path)", ""),
-            Path::new("leases/revoke-force/{prefix*}")
-                .field("prefix", FieldType::String, "The path to revoke keys under.")
-                .op(Operation::Update, h!(lease_revoke_force))
-                .help("Revoke all secrets generated in a given prefix, ignoring errors.", ""),
-            Path::new("revoke-force/{prefix*}")
-                .field("prefix", FieldType::String, "The path to revoke keys under.")
-                .op(Operation::Update, h!(lease_revoke_force))
-                .help("Revoke all secrets generated in a given prefix, ignoring errors (legacy path).", ""),
+        ])
+        .chain(["leases/renew", "leases/renew/{url_lease_id*}", "renew", "renew/{url_lease_id*}"].map(renew_path))
+        .chain(["leases/revoke", "leases/revoke/{url_lease_id*}", "revoke/{url_lease_id*}"].map(revoke_path))
+        .chain(["leases/revoke-prefix/{prefix*}", "revoke-prefix/{prefix*}"].map(|p| revoke_prefix_path(p, false)))
+        .chain(["leases/revoke-force/{prefix*}", "revoke-force/{prefix*}"].map(|p| revoke_prefix_path(p, true)))
+        .chain([
             Path::new("leases/tidy")
                 .op(Operation::Update, h!(lease_tidy))
                 .help("Clean up the lease and token indexes.", ""),
@@ -398,38 +246,331 @@ impl SystemBackend {
                 .required_field("input", FieldType::String, "The input to hash.")
                 .op(Operation::Update, h!(audit_hash))
                 .help("Hash a value with the salt of an audit device.", ""),
-            Path::new("tools/hash")
-                .required_field("input", FieldType::String, "The base64-encoded input data")
-                .field_default("algorithm", FieldType::String, json!("sha2-256"), "Algorithm to use")
-                .field_default("format", FieldType::String, json!("hex"), "Encoding format to use. Can be \"hex\" or \"base64\".")
-                .op(Operation::Update, h!(tools_hash))
-                .help("Generate a hash sum for input data", ""),
-            Path::new("tools/hash/{urlalgorithm}")
-                .field("urlalgorithm", FieldType::String, "Algorithm to use (POST URL parameter)")
-                .required_field("input", FieldType::String, "The base64-encoded input data")
-                .field_default("algorithm", FieldType::String, json!("sha2-256"), "Algorithm to use")
-                .field_default("format", FieldType::String, json!("hex"), "Encoding format to use.")
-                .op(Operation::Update, h!(tools_hash))
-                .help("Generate a hash sum for input data", ""),
-            Path::new("tools/random")
-                .field_default("bytes", FieldType::Int, json!(32), "The number of bytes to generate (POST body parameter).")
-                .field_default("format", FieldType::String, json!("base64"), "Encoding format to use. Can be \"hex\" or \"base64\".")
-                .field_default("source", FieldType::String, json!("platform"), "Which system to source random data from.")
-                .op(Operation::Update, h!(tools_random))
-                .help("Generate random bytes", ""),
+            hash_path("tools/hash"),
+            hash_path("tools/hash/{urlalgorithm}"),
+            random_path("tools/random"),
+            random_path("tools/random/{urlbytes}"),
             Path::new("metrics")
                 .field_default("format", FieldType::String, json!(""), "Format to export metrics into. Currently accepts only \"prometheus\".")
                 .op(Operation::Read, h!(metrics))
                 .help("Export the metrics aggregated for telemetry purpose.", ""),
-            Path::new("tools/random/{urlbytes}")
-                .field("urlbytes", FieldType::String, "The number of bytes to generate (POST URL parameter)")
-                .field_default("bytes", FieldType::Int, json!(32), "The number of bytes to generate.")
-                .field_default("format", FieldType::String, json!("base64"), "Encoding format to use.")
-                .field_default("source", FieldType::String, json!("platform"), "Which system to source random data from.")
-                .op(Operation::Update, h!(tools_random))
-                .help("Generate random bytes", ""),
-        ]
+        ])
+        .collect()
     }
+}
+
+/// `sys/mounts/<path>` and `sys/auth/<path>`: enable, read, tune (`<path>/tune`), disable.
+fn table_path(pattern: &str, what: &'static str) -> Path<SystemBackend> {
+    let _ = what;
+    Path::new(pattern)
+        .field("path", FieldType::String, "The path to mount to.")
+        .field("type", FieldType::String, "The type of the backend.")
+        .field(
+            "description",
+            FieldType::String,
+            "User-friendly description for this mount.",
+        )
+        .field(
+            "config",
+            FieldType::Map,
+            "Configuration for this mount, such as default_lease_ttl and max_lease_ttl.",
+        )
+        .field(
+            "options",
+            FieldType::StringMap,
+            "The options to pass into the backend.",
+        )
+        .field("local", FieldType::Bool, "Mark the mount as a local mount.")
+        .field(
+            "seal_wrap",
+            FieldType::Bool,
+            "Whether to turn on seal wrapping for the mount.",
+        )
+        .field(
+            "external_entropy_access",
+            FieldType::Bool,
+            "Whether to give the mount access to external entropy.",
+        )
+        .field(
+            "plugin_name",
+            FieldType::String,
+            "Name of the plugin to mount.",
+        )
+        .field(
+            "plugin_version",
+            FieldType::String,
+            "The semantic version of the plugin to use.",
+        )
+        .field(
+            "default_lease_ttl",
+            FieldType::String,
+            "The default lease TTL for this mount (tune).",
+        )
+        .field(
+            "max_lease_ttl",
+            FieldType::String,
+            "The max lease TTL for this mount (tune).",
+        )
+        .field(
+            "audit_non_hmac_request_keys",
+            FieldType::CommaStringSlice,
+            "Keys not HMAC'd in audit request data (tune).",
+        )
+        .field(
+            "audit_non_hmac_response_keys",
+            FieldType::CommaStringSlice,
+            "Keys not HMAC'd in audit response data (tune).",
+        )
+        .field(
+            "listing_visibility",
+            FieldType::String,
+            "Whether to show this mount in the UI-specific listing endpoint (tune).",
+        )
+        .field(
+            "passthrough_request_headers",
+            FieldType::CommaStringSlice,
+            "Request headers passed to the backend (tune).",
+        )
+        .field(
+            "allowed_response_headers",
+            FieldType::CommaStringSlice,
+            "Response headers the backend may set (tune).",
+        )
+        .field(
+            "token_type",
+            FieldType::String,
+            "The type of token to issue (auth methods).",
+        )
+        .field(
+            "user_lockout_config",
+            FieldType::Map,
+            "User lockout configuration (auth methods).",
+        )
+        .help(
+            match what {
+                "auth method" => "Enable a new auth method, read or tune it, or disable it.",
+                _ => "Mount a new secrets engine, read or tune it, or unmount it.",
+            },
+            "",
+        )
+}
+
+/// Rekey (rotate the unseal key shares): `<prefix>/init`, `/update`, `/verify`.
+fn rekey_paths(prefix: &str) -> Vec<Path<SystemBackend>> {
+    vec![
+        Path::new(&format!("{prefix}/init"))
+            .field(
+                "secret_shares",
+                FieldType::Int,
+                "Specifies the number of shares to split the unseal key into.",
+            )
+            .field(
+                "secret_threshold",
+                FieldType::Int,
+                "Specifies the number of shares required to reconstruct the unseal key.",
+            )
+            .field(
+                "pgp_keys",
+                FieldType::CommaStringSlice,
+                "PGP keys to encrypt the new shares (unsupported).",
+            )
+            .field(
+                "backup",
+                FieldType::Bool,
+                "Whether to store PGP-encrypted keys (unsupported).",
+            )
+            .field(
+                "require_verification",
+                FieldType::Bool,
+                "Whether the new keys must be verified before use.",
+            )
+            .op(Operation::Read, h!(rekey_status))
+            .op(Operation::Update, h!(rekey_init))
+            .op(Operation::Delete, h!(rekey_cancel))
+            .help(
+                "Initialize, read status or cancel the rotation of the unseal key shares.",
+                "",
+            ),
+        Path::new(&format!("{prefix}/update"))
+            .field(
+                "key",
+                FieldType::String,
+                "Specifies a single unseal key share.",
+            )
+            .field(
+                "nonce",
+                FieldType::String,
+                "Specifies the nonce of the rotation attempt.",
+            )
+            .op(Operation::Update, h!(rekey_update))
+            .help("Progress the rotation of the unseal key shares.", ""),
+        Path::new(&format!("{prefix}/verify"))
+            .field(
+                "key",
+                FieldType::String,
+                "Specifies a single unseal share key from the new set of shares.",
+            )
+            .field(
+                "nonce",
+                FieldType::String,
+                "Specifies the nonce of the verification.",
+            )
+            .op(Operation::Read, h!(rekey_verify_status))
+            .op(Operation::Update, h!(rekey_verify_update))
+            .op(Operation::Delete, h!(rekey_verify_cancel))
+            .help("Verify the new unseal key shares.", ""),
+    ]
+}
+
+/// Root token generation: `<prefix>/attempt` and `<prefix>/update`.
+fn generate_root_paths(prefix: &str) -> Vec<Path<SystemBackend>> {
+    vec![
+        Path::new(&format!("{prefix}/attempt"))
+            .field(
+                "otp",
+                FieldType::String,
+                "One-time password for encoding the root token.",
+            )
+            .field(
+                "pgp_key",
+                FieldType::String,
+                "PGP key for encrypting the root token (unsupported).",
+            )
+            .op(Operation::Read, h!(generate_root_status))
+            .op(Operation::Update, h!(generate_root_init))
+            .op(Operation::Delete, h!(generate_root_cancel))
+            .help("Read, start or cancel a root token generation.", ""),
+        Path::new(&format!("{prefix}/update"))
+            .field(
+                "key",
+                FieldType::String,
+                "Specifies a single unseal key share.",
+            )
+            .field(
+                "nonce",
+                FieldType::String,
+                "Specifies the nonce of the attempt.",
+            )
+            .op(Operation::Update, h!(generate_root_update))
+            .help("Progress a root token generation.", ""),
+    ]
+}
+
+fn renew_path(pattern: &str) -> Path<SystemBackend> {
+    Path::new(pattern)
+        .field(
+            "lease_id",
+            FieldType::String,
+            "The lease identifier to renew. This is included with a lease.",
+        )
+        .field(
+            "url_lease_id",
+            FieldType::String,
+            "The lease identifier to renew.",
+        )
+        .field(
+            "increment",
+            FieldType::Duration,
+            "The desired increment in seconds to the lease",
+        )
+        .op(Operation::Update, h!(lease_renew))
+        .help("Renew a lease on a secret", "")
+}
+
+fn revoke_path(pattern: &str) -> Path<SystemBackend> {
+    Path::new(pattern)
+        .field(
+            "lease_id",
+            FieldType::String,
+            "The lease identifier to revoke.",
+        )
+        .field(
+            "url_lease_id",
+            FieldType::String,
+            "The lease identifier to revoke.",
+        )
+        .field(
+            "sync",
+            FieldType::Bool,
+            "Whether or not to perform the revocation synchronously",
+        )
+        .op(Operation::Update, h!(lease_revoke))
+        .help("Revoke a leased secret immediately", "")
+}
+
+fn revoke_prefix_path(pattern: &str, force: bool) -> Path<SystemBackend> {
+    let p = Path::new(pattern).field(
+        "prefix",
+        FieldType::String,
+        "The path to revoke keys under.",
+    );
+    if force {
+        p.op(Operation::Update, h!(lease_revoke_force)).help(
+            "Revoke all secrets generated in a given prefix, ignoring errors.",
+            "",
+        )
+    } else {
+        p.field(
+            "sync",
+            FieldType::Bool,
+            "Whether or not to perform the revocation synchronously",
+        )
+        .op(Operation::Update, h!(lease_revoke_prefix))
+        .help("Revoke all secrets generated in a given prefix", "")
+    }
+}
+
+fn hash_path(pattern: &str) -> Path<SystemBackend> {
+    Path::new(pattern)
+        .field(
+            "urlalgorithm",
+            FieldType::String,
+            "Algorithm to use (POST URL parameter)",
+        )
+        .required_field("input", FieldType::String, "The base64-encoded input data")
+        .field_default(
+            "algorithm",
+            FieldType::String,
+            json!("sha2-256"),
+            "Algorithm to use",
+        )
+        .field_default(
+            "format",
+            FieldType::String,
+            json!("hex"),
+            "Encoding format to use. Can be \"hex\" or \"base64\".",
+        )
+        .op(Operation::Update, h!(tools_hash))
+        .help("Generate a hash sum for input data", "")
+}
+
+fn random_path(pattern: &str) -> Path<SystemBackend> {
+    Path::new(pattern)
+        .field(
+            "urlbytes",
+            FieldType::String,
+            "The number of bytes to generate (POST URL parameter)",
+        )
+        .field_default(
+            "bytes",
+            FieldType::Int,
+            json!(32),
+            "The number of bytes to generate (POST body parameter).",
+        )
+        .field_default(
+            "format",
+            FieldType::String,
+            json!("base64"),
+            "Encoding format to use. Can be \"hex\" or \"base64\".",
+        )
+        .field_default(
+            "source",
+            FieldType::String,
+            json!("platform"),
+            "Which system to source random data from.",
+        )
+        .op(Operation::Update, h!(tools_random))
+        .help("Generate random bytes", "")
 }
 
 /// Reads a TTL that may be given as seconds or a duration string; "system" or "" reset.
