@@ -19,7 +19,7 @@ use crate::policy::{AclDecision, AclRequest};
 use crate::token::TokenEntry;
 
 /// A request as the HTTP layer hands it to the core.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientRequest {
     pub id: String,
     pub operation: Operation,
@@ -51,7 +51,7 @@ impl ClientRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Clone, Default, Serialize)]
 pub struct WrapInfo {
     pub token: String,
     pub accessor: String,
@@ -63,7 +63,7 @@ pub struct WrapInfo {
 }
 
 /// The `auth` block of a response that created a token.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[derive(Clone, Default, Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct AuthOutput {
     pub client_token: String,
@@ -83,7 +83,7 @@ pub struct AuthOutput {
 }
 
 /// What the core answers; the HTTP layer serialises it as Vault's envelope.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ApiResponse {
     pub request_id: String,
     pub lease_id: String,
@@ -123,6 +123,54 @@ impl ApiResponse {
             "warnings": if self.warnings.is_empty() { Value::Null } else { json!(self.warnings) },
             "auth": self.auth,
         })
+    }
+}
+
+// Debug output never shows tokens or values, only the shape: these types carry secrets.
+impl std::fmt::Debug for ClientRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientRequest")
+            .field("id", &self.id)
+            .field("operation", &self.operation)
+            .field("path", &self.path)
+            .field("data_keys", &self.data.keys().collect::<Vec<_>>())
+            .field("has_token", &!self.token.is_empty())
+            .field("remote_addr", &self.remote_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for WrapInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WrapInfo")
+            .field("ttl", &self.ttl)
+            .field("creation_path", &self.creation_path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for AuthOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthOutput")
+            .field("policies", &self.policies)
+            .field("lease_duration", &self.lease_duration)
+            .field("token_type", &self.token_type)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for ApiResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiResponse")
+            .field("request_id", &self.request_id)
+            .field("lease_id", &self.lease_id)
+            .field(
+                "data_keys",
+                &self.data.as_ref().map(|d| d.keys().collect::<Vec<_>>()),
+            )
+            .field("wrap_info", &self.wrap_info)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
     }
 }
 
@@ -446,5 +494,52 @@ impl Core {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_tokens_and_values() {
+        let mut req = ClientRequest::new(Operation::Update, "secret/data/x");
+        req.token = "hvs.supersecrettoken".into();
+        req.data
+            .insert("password".into(), Value::String("hunter2-value".into()));
+        let resp = ApiResponse {
+            data: Some(req.data.clone()),
+            auth: Some(AuthOutput {
+                client_token: "hvs.minted-token".into(),
+                ..Default::default()
+            }),
+            wrap_info: Some(WrapInfo {
+                token: "hvs.wrapping-token".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut breq = Request::new(Operation::Read, "x");
+        breq.client_token = "hvs.supersecrettoken".into();
+        breq.data = req.data.clone();
+        let printed = format!(
+            "{req:?} {resp:?} {breq:?} {:?}",
+            Response::data(req.data.clone())
+        );
+        for secret in [
+            "supersecrettoken",
+            "hunter2-value",
+            "minted-token",
+            "wrapping-token",
+        ] {
+            assert!(
+                !printed.contains(secret),
+                "{secret} leaked into Debug output: {printed}"
+            );
+        }
+        assert!(
+            printed.contains("password"),
+            "keys stay visible for debugging"
+        );
     }
 }

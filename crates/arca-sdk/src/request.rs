@@ -85,7 +85,7 @@ pub struct LeaseRequestInfo {
 }
 
 /// A request as a backend sees it: the path is relative to the backend's mount.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Request {
     pub id: String,
     pub operation: Operation,
@@ -134,5 +134,20 @@ impl Request {
     pub fn with_data(mut self, data: Map<String, Value>) -> Self {
         self.data = data;
         self
+    }
+}
+
+/// Debug output never shows values (they may be secrets) or the token: only the shape.
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("id", &self.id)
+            .field("operation", &self.operation)
+            .field("path", &self.path)
+            .field("mount_point", &self.mount_point)
+            .field("data_keys", &self.data.keys().collect::<Vec<_>>())
+            .field("authenticated", &self.auth.is_some())
+            .field("remote_addr", &self.remote_addr)
+            .finish_non_exhaustive()
     }
 }

@@ -53,7 +53,7 @@ pub struct RawResponse {
     pub body: Vec<u8>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Response {
     pub data: Option<Map<String, Value>>,
     pub secret: Option<SecretLease>,
@@ -123,5 +123,21 @@ impl Response {
             }),
             ..Default::default()
         }
+    }
+}
+
+/// Debug output never shows values (they may be secrets): only which parts are present.
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field(
+                "data_keys",
+                &self.data.as_ref().map(|d| d.keys().collect::<Vec<_>>()),
+            )
+            .field("secret", &self.secret.is_some())
+            .field("auth", &self.auth.is_some())
+            .field("warnings", &self.warnings)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
     }
 }
