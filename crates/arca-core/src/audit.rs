@@ -406,10 +406,10 @@ fn request_block(d: &Device, ctx: &EntryContext<'_>) -> Value {
     }
     r.insert("namespace".into(), json!({"id": "root"}));
     r.insert("path".into(), json!(ctx.creq.path));
-    if !ctx.creq.data.is_empty() {
+    if !ctx.req.data.is_empty() {
         r.insert(
             "data".into(),
-            maybe_salt_map(d, &ctx.creq.data, &ctx.non_hmac_request),
+            maybe_salt_map(d, &ctx.req.data, &ctx.non_hmac_request),
         );
     }
     if let Some(ttl) = ctx.creq.wrap_ttl {

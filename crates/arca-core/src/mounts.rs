@@ -279,18 +279,19 @@ impl Router {
     /// Longest-prefix match: the mount serving `path` and the path relative to it.
     pub fn route(&self, path: &str) -> Option<(Arc<RouteEntry>, String)> {
         let table = self.table.load();
-        // "secret" (no slash) addresses the mount root like "secret/".
-        if !path.ends_with('/') {
-            if let Some(e) = table.by_route.get(&format!("{path}/")) {
-                return Some((e.clone(), String::new()));
-            }
-        }
         let mut end = path.len();
         while let Some(i) = path[..end].rfind('/') {
             if let Some(e) = table.by_route.get(&path[..=i]) {
                 return Some((e.clone(), path[i + 1..].to_string()));
             }
             end = i;
+        }
+        // "secret" (no slash) addresses the mount root like "secret/". Mounts never nest, so
+        // this check can come last, off the common path.
+        if !path.ends_with('/') {
+            if let Some(e) = table.by_route.get(&format!("{path}/")) {
+                return Some((e.clone(), String::new()));
+            }
         }
         None
     }

@@ -214,7 +214,7 @@ impl Core {
         result
     }
 
-    async fn handle_inner(&self, creq: ClientRequest) -> Result<ApiResponse> {
+    async fn handle_inner(&self, mut creq: ClientRequest) -> Result<ApiResponse> {
         let active = self.active()?;
         validate_request_path(&creq.path)?;
         // Only the root namespace exists so far; naming another is a 404, as Vault answers
@@ -235,7 +235,7 @@ impl Core {
         let unauthenticated = SpecialPaths::matches(&route.special.unauthenticated, &rel);
         let caller = self.resolve_caller(&active, &creq, unauthenticated).await?;
         let mount = route.entry();
-        let mut req = self.backend_request(&creq, &route, &rel, &caller);
+        let mut req = self.backend_request(&mut creq, &route, &rel, &caller);
 
         // POST/PUT are updates unless the path says the target does not exist yet.
         if req.operation == Operation::Update && !unauthenticated {
@@ -244,20 +244,17 @@ impl Core {
             }
         }
 
-        let mut decision = None;
         if !unauthenticated {
             let entry = caller.entry.as_ref().ok_or(Error::PermissionDenied)?;
             let d = self
-                .authorize(&active, entry, &creq, req.operation, &route, &rel)
+                .authorize(&active, entry, &creq, &req, &route, &rel)
                 .await?;
             if !d.allowed {
                 self.audit_denied(&active, &creq, &req, &caller, &mount.backend_type, &d)
                     .await;
                 return Err(Error::PermissionDenied);
             }
-            decision = Some(d);
         }
-        let _ = decision;
 
         self.audit_request(&active, &creq, &req, &caller, &mount.backend_type)
             .await?;
@@ -341,7 +338,7 @@ impl Core {
 
     fn backend_request(
         &self,
-        creq: &ClientRequest,
+        creq: &mut ClientRequest,
         route: &RouteEntry,
         rel: &str,
         caller: &Caller,
@@ -353,7 +350,8 @@ impl Core {
         req.mount_type = mount.backend_type.clone();
         req.mount_accessor = mount.accessor.clone();
         req.namespace = creq.namespace.clone();
-        req.data = creq.data.clone();
+        // The body moves to the backend's request: it is parsed once and never copied.
+        req.data = std::mem::take(&mut creq.data);
         req.remote_addr = creq.remote_addr;
         req.wrap_ttl = creq.wrap_ttl;
         if !mount.config.passthrough_request_headers.is_empty() {
@@ -399,15 +397,15 @@ impl Core {
         active: &Active,
         entry: &TokenEntry,
         creq: &ClientRequest,
-        operation: Operation,
+        req: &Request,
         route: &RouteEntry,
         rel: &str,
     ) -> Result<AclDecision> {
         let acl = active.policies.acl(&entry.all_policies()).await?;
         let mut d = acl.check(&AclRequest {
             path: &creq.path,
-            operation,
-            data: &creq.data,
+            operation: req.operation,
+            data: &req.data,
             wrap_ttl: creq.wrap_ttl,
         });
         if d.allowed && !d.sudo && SpecialPaths::matches(&route.special.root, rel) {
