@@ -540,6 +540,11 @@ impl Acl {
             };
         }
         let mut d = AclDecision::default();
+        // Help describes a path, never its data: any valid token may ask, as in Vault.
+        if req.operation == Operation::Help {
+            d.allowed = true;
+            return d;
+        }
         let Some((pattern, rule)) = self.find(req.path, req.operation == Operation::List) else {
             d.capabilities = vec!["deny".into()];
             d.reason = format!(

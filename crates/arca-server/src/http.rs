@@ -333,7 +333,12 @@ pub async fn serve(
         .get("list")
         .and_then(Value::as_str)
         .is_some_and(|v| v == "true" || v == "1");
+    let help_flag = query
+        .get("help")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v == "1" || v == "true");
     let operation = match method.as_str() {
+        "GET" if help_flag => Operation::Help,
         "GET" if list_flag => Operation::List,
         "GET" => Operation::Read,
         "LIST" => Operation::List,
@@ -370,9 +375,10 @@ pub async fn serve(
         }
     }
     let mut data = match operation {
-        Operation::Read | Operation::List => {
+        Operation::Read | Operation::List | Operation::Help => {
             let mut q = query.clone();
             q.remove("list");
+            q.remove("help");
             q
         }
         _ => {
@@ -449,6 +455,15 @@ pub async fn serve(
                 } else {
                     empty(StatusCode::NO_CONTENT)
                 };
+            }
+            // Vault's help handler answers with the bare help object.
+            if operation == Operation::Help {
+                if let Some(data) = &resp.data {
+                    return json_response(
+                        StatusCode::OK,
+                        serde_json::to_vec(data).unwrap_or_default(),
+                    );
+                }
             }
             let status = resp
                 .status

@@ -691,3 +691,25 @@ fn unsupported_config_stanzas_stop_the_server_with_their_name() {
         assert!(err.contains(want), "{stanza}: {err}");
     }
 }
+
+#[test]
+fn path_help_works_with_bao() {
+    let s = Server::dev();
+    let out = s.bao_ok(&["path-help", "secret/data/foo"]);
+    assert!(out.contains("data/{path*}"), "{out}");
+    assert!(out.contains("## PARAMETERS"), "{out}");
+    let out = s.bao_ok(&["path-help", "sys/mounts"]);
+    assert!(out.contains("mounted secrets engines"), "{out}");
+    // Help needs a valid token but no capability, as in Vault.
+    let (_, t) = s.req(
+        "POST",
+        "/v1/auth/token/create",
+        Some(json!({"policies": ["default"]})),
+    );
+    let limited = t["auth"]["client_token"].as_str().unwrap();
+    let (code, body) = s.req_token(limited, "GET", "/v1/sys/policies/acl?help=1", None);
+    assert_eq!(code, 200, "{body}");
+    assert!(body["help"].as_str().is_some());
+    let (code, _) = http(&s.addr, "GET", "/v1/sys/mounts?help=1", None, None).unwrap();
+    assert_eq!(code, 403);
+}
