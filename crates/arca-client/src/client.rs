@@ -187,7 +187,13 @@ impl Client {
         }
         let body = match &req.body {
             Some(bytes) => {
-                b = b.header(hyper::header::CONTENT_TYPE, "application/json");
+                // Vault accepts PATCH bodies only as JSON merge patches.
+                let content_type = if req.method == hyper::Method::PATCH {
+                    "application/merge-patch+json"
+                } else {
+                    "application/json"
+                };
+                b = b.header(hyper::header::CONTENT_TYPE, content_type);
                 Bytes::from(bytes.clone())
             }
             None => Bytes::new(),
