@@ -70,7 +70,7 @@ pub fn run(ctx: &Ctx, cmd: AuditCommand) -> CliResult {
                 "local": local,
             });
             ctx.call(
-                &Request::put(format!("sys/audit/{path}")).json(&body),
+                &Request::put(format!("sys/audit/{}", path.trim_end_matches('/'))).json(&body),
                 "enabling audit device",
             )?;
             ctx.success(&format!(
@@ -81,7 +81,7 @@ pub fn run(ctx: &Ctx, cmd: AuditCommand) -> CliResult {
         AuditCommand::Disable { path } => {
             let path = mount_path(&path)?;
             ctx.call(
-                &Request::delete(format!("sys/audit/{path}")),
+                &Request::delete(format!("sys/audit/{}", path.trim_end_matches('/'))),
                 "disabling audit device",
             )?;
             ctx.success(&format!(

@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx, cmd: AuthCommand) -> CliResult {
         AuthCommand::Disable { path } => {
             let path = mount_path(&path)?;
             ctx.call(
-                &Request::delete(format!("sys/auth/{path}")),
+                &Request::delete(format!("sys/auth/{}", path.trim_end_matches('/'))),
                 "disabling auth method",
             )?;
             ctx.success(&format!(
@@ -129,7 +129,7 @@ fn enable(ctx: &Ctx, a: EnableArgs) -> CliResult {
         body["plugin_version"] = json!(v);
     }
     ctx.call(
-        &Request::post(format!("sys/auth/{path}")).json(&body),
+        &Request::post(format!("sys/auth/{}", path.trim_end_matches('/'))).json(&body),
         "enabling auth method",
     )?;
     ctx.success(&format!("Success! Enabled {typ} auth method at: {path}"));

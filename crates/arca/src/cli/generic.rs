@@ -7,7 +7,6 @@ use super::context::{CliResult, Ctx};
 use super::error::CliError;
 use super::flags::{ClientFlags, Format};
 use super::kvargs;
-use super::output::out;
 
 #[derive(Args, Debug)]
 pub struct ReadArgs {
@@ -63,7 +62,9 @@ pub fn read(ctx: &Ctx, a: ReadArgs) -> CliResult {
         .read(&req, &format!("reading {path}"))?
         .ok_or(CliError::NotFound(path))?;
     if ctx.format == Format::Raw && ctx.flags.field.is_none() {
-        out(&String::from_utf8_lossy(&resp.body));
+        // The body exactly, for non-JSON answers such as PEM certificates.
+        let mut o = std::io::stdout().lock();
+        let _ = std::io::Write::write_all(&mut o, &resp.body);
         return Ok(());
     }
     ctx.print_response(&resp)

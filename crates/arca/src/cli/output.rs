@@ -47,7 +47,7 @@ impl Ctx {
         }
         match self.format {
             Format::Json | Format::Raw => {
-                out(&String::from_utf8_lossy(&resp.body));
+                print_body(&resp.body);
                 Ok(())
             }
             Format::Yaml => {
@@ -155,6 +155,16 @@ impl Ctx {
         }
         Ok(())
     }
+}
+
+/// The body's bytes unchanged, ended by a newline if the server sent none.
+pub fn print_body(body: &[u8]) {
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(body);
+    if !body.is_empty() && !body.ends_with(b"\n") {
+        let _ = o.write_all(b"\n");
+    }
+    let _ = o.flush();
 }
 
 pub fn pretty(v: &Value) -> String {

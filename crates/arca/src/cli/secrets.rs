@@ -77,7 +77,7 @@ pub fn run(ctx: &Ctx, cmd: SecretsCommand) -> CliResult {
         SecretsCommand::Disable { path } => {
             let path = mount_path(&path)?;
             ctx.call(
-                &Request::delete(format!("sys/mounts/{path}")),
+                &Request::delete(format!("sys/mounts/{}", path.trim_end_matches('/'))),
                 "disabling secrets engine",
             )?;
             ctx.success(&format!(
@@ -127,7 +127,7 @@ fn enable(ctx: &Ctx, a: EnableArgs) -> CliResult {
         body["plugin_version"] = json!(v);
     }
     ctx.call(
-        &Request::post(format!("sys/mounts/{path}")).json(&body),
+        &Request::post(format!("sys/mounts/{}", path.trim_end_matches('/'))).json(&body),
         "enabling",
     )?;
     ctx.success(&format!(

@@ -82,7 +82,8 @@ fn preflight(ctx: &Ctx, path: &str) -> CliResult<(String, bool)> {
         return Ok((String::new(), false));
     }
     if resp.status >= 400 {
-        return Err(ctx.client_error("checking the KV mount", Some(&req.path), resp.to_error()));
+        // The hint names the secret's path: that is what the token needs a policy for.
+        return Err(ctx.client_error("checking the KV mount", Some(path), resp.to_error()));
     }
     let v = resp
         .value()
