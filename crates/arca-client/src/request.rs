@@ -34,7 +34,7 @@ impl Request {
     pub fn new(method: hyper::Method, path: impl Into<String>) -> Request {
         Request {
             method,
-            path: path.into().trim_start_matches('/').to_string(),
+            path: clean_path(&path.into()),
             query: Vec::new(),
             body: None,
             token: TokenChoice::Configured,
@@ -98,6 +98,15 @@ impl Request {
         }
         out
     }
+}
+
+/// An API path as Vault's client sends it (Go's `path.Join`): no leading or trailing
+/// slash, no empty segments. Servers refuse writes to paths ending in `/`.
+fn clean_path(p: &str) -> String {
+    p.split('/')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Percent-encoding for query components and path characters outside Vault's safe set.
@@ -195,6 +204,10 @@ mod tests {
 
     #[test]
     fn query_and_path_encoding() {
+        assert_eq!(
+            Request::list("/secret//metadata/dir/").path,
+            "secret/metadata/dir"
+        );
         let r = Request::list("secret/metadata/a b").query("after", "x&y");
         assert_eq!(
             r.path_and_query(),

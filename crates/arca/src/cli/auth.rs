@@ -84,7 +84,7 @@ pub fn run(ctx: &Ctx, cmd: AuthCommand) -> CliResult {
         }
         AuthCommand::List { detailed } => {
             let resp = ctx.call(&Request::get("sys/auth"), "listing enabled authentications")?;
-            print_mounts(ctx, &resp, detailed)
+            print_mounts(ctx, &resp, detailed, true)
         }
         AuthCommand::Tune(a) => tune(ctx, a),
         AuthCommand::Move {

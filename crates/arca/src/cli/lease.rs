@@ -77,6 +77,9 @@ pub fn run(ctx: &Ctx, cmd: LeaseCommand) -> CliResult {
             if force && !prefix {
                 return Err(CliError::Usage("-force needs -prefix".into()));
             }
+            if force {
+                super::output::warn("Warning! Force-removing leases can leave the server out of sync with the secrets engines!");
+            }
             let req = if force {
                 Request::put(format!("sys/leases/revoke-force/{id}"))
             } else if prefix {
@@ -90,10 +93,11 @@ pub fn run(ctx: &Ctx, cmd: LeaseCommand) -> CliResult {
                 "revoking lease"
             };
             ctx.call(&req, &format!("{doing} {id}"))?;
-            let msg = match (force, prefix) {
-                (true, _) => format!("Success! Force revoked any leases with prefix: {id}"),
-                (false, true) => format!("Success! Revoked any leases with prefix: {id}"),
-                (false, false) => format!("Success! Revoked lease: {id}"),
+            let msg = match (force, sync, prefix) {
+                (true, ..) => format!("Success! Force revoked any leases with prefix: {id}"),
+                (false, true, true) => format!("Success! Revoked any leases with prefix: {id}"),
+                (false, true, false) => format!("Success! Revoked lease: {id}"),
+                (false, false, _) => "All revocation operations queued successfully!".to_string(),
             };
             ctx.success(&msg);
             Ok(())

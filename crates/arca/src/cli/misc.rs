@@ -78,7 +78,7 @@ pub fn path_help(ctx: &Ctx, a: PathHelpArgs) -> CliResult {
     let help = v.get("help").and_then(Value::as_str).unwrap_or_default();
     if help.trim().is_empty() {
         return Err(CliError::server(format!(
-            "The server has no help text for {path}"
+            "The server returned no help text for {path}: its answer to {path}?help=1 has no \"help\" field"
         )));
     }
     out(help);

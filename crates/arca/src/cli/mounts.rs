@@ -106,7 +106,12 @@ pub fn mount_path(p: &str) -> CliResult<String> {
 }
 
 /// Prints `sys/mounts` or `sys/auth`: a table of mounts, or the mount map as JSON/YAML.
-pub fn print_mounts(ctx: &Ctx, resp: &arca_client::Response, detailed: bool) -> CliResult {
+pub fn print_mounts(
+    ctx: &Ctx,
+    resp: &arca_client::Response,
+    detailed: bool,
+    auth: bool,
+) -> CliResult {
     let v = resp
         .value()
         .map_err(|e| CliError::server(format!("Error listing mounts: {e}")))?;
@@ -125,12 +130,17 @@ pub fn print_mounts(ctx: &Ctx, resp: &arca_client::Response, detailed: bool) -> 
     let mut rows = Vec::new();
     for (path, m) in map {
         if !detailed {
-            rows.push(vec![
+            let mut row = vec![
                 path.clone(),
                 g(m, "type"),
                 g(m, "accessor"),
                 g(m, "description"),
-            ]);
+            ];
+            // `bao auth list` shows the plugin version; `secrets list` does not.
+            if auth {
+                row.push(g(m, "plugin_version"));
+            }
+            rows.push(row);
             continue;
         }
         let typ = g(m, "type");
@@ -178,6 +188,8 @@ pub fn print_mounts(ctx: &Ctx, resp: &arca_client::Response, detailed: bool) -> 
             "UUID",
             "Running Version",
         ]
+    } else if auth {
+        &["Path", "Type", "Accessor", "Description", "Version"]
     } else {
         &["Path", "Type", "Accessor", "Description"]
     };

@@ -87,7 +87,7 @@ pub fn run(ctx: &Ctx, cmd: SecretsCommand) -> CliResult {
         }
         SecretsCommand::List { detailed } => {
             let resp = ctx.call(&Request::get("sys/mounts"), "listing secrets engines")?;
-            print_mounts(ctx, &resp, detailed)
+            print_mounts(ctx, &resp, detailed, false)
         }
         SecretsCommand::Tune(a) => tune(ctx, a),
         SecretsCommand::Move {

@@ -131,7 +131,6 @@ pub fn status_table(v: &Value) -> String {
     }
     for (label, key) in [
         ("Version", "version"),
-        ("Build Date", "build_date"),
         ("Commit Date", "commit_date"),
         ("Storage Type", "storage_type"),
     ] {
