@@ -1424,3 +1424,140 @@ fn help_completions_and_version() {
     );
     assert!(arca_ok(&s, &["version"]).starts_with("Arca v"));
 }
+
+/// Writes a CA and a server certificate for 127.0.0.1 (with Python's `cryptography`).
+fn make_certs(dir: &std::path::Path) {
+    let script = r#"
+import datetime, ipaddress, sys
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+d = sys.argv[1]
+now = datetime.datetime.now(datetime.timezone.utc)
+def name(cn): return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+ca_key = ec.generate_private_key(ec.SECP256R1())
+ca = (x509.CertificateBuilder().subject_name(name("arca test CA")).issuer_name(name("arca test CA"))
+      .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+      .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=2))
+      .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+      .sign(ca_key, hashes.SHA256()))
+key = ec.generate_private_key(ec.SECP256R1())
+leaf = (x509.CertificateBuilder().subject_name(name("127.0.0.1")).issuer_name(ca.subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(ca_key, hashes.SHA256()))
+open(d + "/ca.pem", "wb").write(ca.public_bytes(serialization.Encoding.PEM))
+open(d + "/server.pem", "wb").write(leaf.public_bytes(serialization.Encoding.PEM))
+open(d + "/server.key", "wb").write(key.private_bytes(serialization.Encoding.PEM,
+    serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script, dir.to_str().unwrap()])
+        .output()
+        .expect("python3 with cryptography");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// A TLS server started by the test, killed when dropped.
+struct TlsServer {
+    child: std::process::Child,
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn tls_trust_and_skip_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    make_certs(dir.path());
+    let port = free_port();
+    let d = dir.path().display();
+    let cfg = dir.path().join("config.hcl");
+    std::fs::write(
+        &cfg,
+        format!(
+            "storage \"file\" {{\n  path = \"{d}/data\"\n}}\nlistener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  tls_cert_file = \"{d}/server.pem\"\n  tls_key_file = \"{d}/server.key\"\n}}\ndisable_mlock = true\n"
+        ),
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+    let _server = TlsServer {
+        child: Command::new(arca_bin())
+            .args(["server", &format!("-config={}", cfg.display())])
+            .env("HOME", dir.path())
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap(),
+    };
+    let addr = format!("https://127.0.0.1:{port}");
+    let ca = dir.path().join("ca.pem");
+    let status = |extra: &[(&str, &str)], args: &[&str]| -> Output {
+        let mut c = Command::new(arca_bin());
+        for (k, _) in std::env::vars() {
+            if VAR_PREFIXES.iter().any(|p| k.starts_with(p)) {
+                c.env_remove(k);
+            }
+        }
+        c.env("HOME", dir.path()).env("VAULT_ADDR", &addr);
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        c.arg("status").args(args).output().unwrap()
+    };
+    // Reachable means status answers: 2 (not initialized, hence sealed).
+    let ca_flag = format!("-ca-cert={}", ca.display());
+    let mut ready = false;
+    for _ in 0..200 {
+        if status(&[], &[&ca_flag]).status.code() == Some(2) {
+            ready = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        ready,
+        "TLS server did not come up: {}",
+        std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
+    );
+
+    assert_eq!(
+        status(&[("VAULT_CACERT", ca.to_str().unwrap())], &[])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(status(&[], &["-tls-skip-verify"]).status.code(), Some(2));
+    assert_eq!(
+        status(&[("VAULT_SKIP_VERIFY", "true")], &[]).status.code(),
+        Some(2)
+    );
+    // Untrusted: an error (exit 1 for status) that names the fix.
+    let out = status(&[], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("-ca-cert") && err.contains("VAULT_CACERT"),
+        "{err}"
+    );
+    // The wrong name is refused even with the right CA.
+    let out = status(&[("VAULT_TLS_SERVER_NAME", "other.example")], &[&ca_flag]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    // bao agrees on the same server and CA.
+    let out = Command::new("bao")
+        .arg("status")
+        .env("VAULT_ADDR", &addr)
+        .env("BAO_ADDR", &addr)
+        .env("VAULT_CACERT", &ca)
+        .env("BAO_CACERT", &ca)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
