@@ -50,7 +50,9 @@ pub fn status_of(e: &Error) -> StatusCode {
     }
 }
 
-fn json_response(status: StatusCode, body: Vec<u8>) -> HttpResponse {
+fn json_response(status: StatusCode, mut body: Vec<u8>) -> HttpResponse {
+    // Go's JSON encoder ends every body with a newline; byte-comparing clients expect it.
+    body.push(b'\n');
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
     r.headers_mut()

@@ -178,11 +178,18 @@ fn lease_store_survives_sigkill_mid_burst() {
             "an expired token stayed valid"
         );
     }
-    // And the expiration manager cleaned their leases up.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    // And the expiration manager cleaned their leases up. The one request in flight at the
+    // kill may have been committed without its answer arriving: it may add one lease.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let (_, count) = s.req("GET", "/v1/sys/leases/count?type=all", None);
-        if count["data"]["lease_count"].as_u64().unwrap() as usize == long_lived.len() {
+        let n = count["data"]["lease_count"].as_u64().unwrap() as usize;
+        assert!(
+            n >= long_lived.len(),
+            "leases were lost: {n} < {}",
+            long_lived.len()
+        );
+        if n <= long_lived.len() + 1 {
             break;
         }
         assert!(

@@ -81,10 +81,8 @@ pub fn path_help(ctx: &Ctx, a: PathHelpArgs) -> CliResult {
             "The server returned no help text for {path}: its answer to {path}?help=1 has no \"help\" field"
         )));
     }
-    out(help);
-    if !help.ends_with('\n') {
-        outln("");
-    }
+    // As bao: the help text, then a newline.
+    outln(help);
     Ok(())
 }
 
