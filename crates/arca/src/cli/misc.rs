@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::context::{CliResult, Ctx};
 use super::error::CliError;
 use super::flags::{ClientFlags, Format};
-use super::output::{out, outln};
+use super::output::outln;
 
 #[derive(Args, Debug)]
 pub struct UnwrapArgs {
