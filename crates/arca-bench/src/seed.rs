@@ -29,6 +29,8 @@ path "transit/decrypt/bench" { capabilities = ["update"] }
 pub struct Fixture {
     /// A non-root token with the bench policy: requests go through a real ACL check.
     pub token: String,
+    /// The root token, for the one scenario that shows reads without ACL or token lease.
+    pub root_token: String,
     pub ciphertext: String,
     pub role_id: String,
     pub secret_id: String,
@@ -146,6 +148,7 @@ pub async fn seed(server: &Server, keys: usize) -> Result<Fixture> {
 
     Ok(Fixture {
         token,
+        root_token: server.root_token.clone(),
         ciphertext,
         role_id,
         secret_id,

@@ -102,15 +102,20 @@ pub struct WrkJob<'a> {
     pub log: &'a Path,
 }
 
+/// wrk takes durations in whole seconds only.
+pub fn whole_seconds(d: Duration) -> u64 {
+    d.as_secs_f64().ceil().max(1.0) as u64
+}
+
 /// Runs wrk to completion (blocking) and returns its figures.
 pub fn run(settings: &WrkSettings, job: &WrkJob) -> Result<WrkResult> {
     let _ = std::fs::remove_file(job.log);
     let mut cmd = Command::new(job.wrk);
     cmd.arg(format!("-t{}", settings.threads))
         .arg(format!("-c{}", settings.connections))
-        .arg(format!("-d{}ms", job.duration.as_millis().max(1)))
+        .arg(format!("-d{}s", whole_seconds(job.duration)))
         .arg("--timeout")
-        .arg(format!("{}ms", settings.timeout.as_millis()))
+        .arg(format!("{}s", whole_seconds(settings.timeout)))
         .arg("-s")
         .arg(job.script)
         .arg(job.url)
