@@ -1,6 +1,7 @@
 //! Lease restore: N tokens with a TTL (each one a lease, in both products) created through
 //! the API on a fresh server, then a restart: how long until the server answers a lookup
-//! of one of those tokens and `sys/health` 200, and how much memory it holds afterwards.
+//! of one of those tokens and `sys/health` 200, and how much memory it holds afterwards;
+//! then the same after SIGKILL, which shows what crash recovery costs at that size.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -11,7 +12,7 @@ use serde_json::json;
 
 use crate::client::bulk;
 use crate::error::{BenchError, Result};
-use crate::report::LeaseResult;
+use crate::report::{CrashRestart, LeaseResult};
 use crate::servers::{Product, Server};
 
 const CREATE_BODY: &str = r#"{"ttl":"768h","policies":["default"]}"#;
@@ -124,6 +125,19 @@ async fn measure(
     let (settled, after) = settle(&server).await;
     out.rss_mib_settled = settled;
     out.settle_secs = after.as_secs_f64();
+    server.kill();
+    let started = server.spawn(false)?;
+    let listening = server
+        .wait_listening(started, Duration::from_secs(900))
+        .await?;
+    server.unseal().await?;
+    let (lookup, health) = wait_ready(&mut server, &probe, started).await?;
+    let crash = CrashRestart {
+        listening_ms: ms(listening),
+        token_lookup_ms: ms(lookup),
+        health_ms: ms(health),
+        rss_mib_ready: mib(server.rss_kib()),
+    };
     eprintln!(
         "   restart: listening {:.0} ms, token lookup {:.0} ms, health {:.0} ms; RSS ready {:.1} MiB, settled {:.1} MiB",
         out.listening_ms,
@@ -132,6 +146,14 @@ async fn measure(
         out.rss_mib_ready.unwrap_or(f64::NAN),
         out.rss_mib_settled.unwrap_or(f64::NAN)
     );
+    eprintln!(
+        "   after SIGKILL: listening {:.0} ms, token lookup {:.0} ms, health {:.0} ms; RSS ready {:.1} MiB",
+        crash.listening_ms,
+        crash.token_lookup_ms,
+        crash.health_ms,
+        crash.rss_mib_ready.unwrap_or(f64::NAN)
+    );
+    out.crash = Some(crash);
     server.stop();
     Ok(())
 }

@@ -162,7 +162,18 @@ pub struct LeaseResult {
     /// RSS once it stopped changing (background lease loading done), or after the limit.
     pub rss_mib_settled: Option<f64>,
     pub settle_secs: f64,
+    /// The same after SIGKILL (a crash) instead of a graceful stop.
+    pub crash: Option<CrashRestart>,
     pub error: Option<String>,
+}
+
+/// Restart after SIGKILL: what recovery costs at N leases.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct CrashRestart {
+    pub listening_ms: f64,
+    pub token_lookup_ms: f64,
+    pub health_ms: f64,
+    pub rss_mib_ready: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -297,6 +308,16 @@ pub fn goals(scenarios: &[ScenarioResult], leases: &[LeaseResult]) -> Vec<Goal> 
             Some(l.token_lookup_ms.max(l.health_ms)),
             |ms| ms < 1000.0,
         ));
+        if let Some(c) = &l.crash {
+            out.push(goal(
+                format!(
+                    "lease restore at {}, after SIGKILL: Arca ready < 1000 ms",
+                    l.leases
+                ),
+                Some(c.token_lookup_ms.max(c.health_ms)),
+                |ms| ms < 1000.0,
+            ));
+        }
     }
     let arca: Vec<&LeaseResult> = leases
         .iter()
@@ -387,56 +408,58 @@ impl Report {
             }
             md.push('\n');
         }
-        let _ = writeln!(md, "### Per target\n");
-        let _ = writeln!(
-            md,
-            "| scenario | target | req/s | p50 ms | p99 ms | server CPU µs/req | RSS MiB after | non-2xx | other load % |"
-        );
-        let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
-        for s in &self.scenarios {
-            for t in &s.targets {
-                let Some(m) = &t.median else {
-                    let _ = writeln!(
-                        md,
-                        "| {} | {} | — | — | — | — | — | — | — |",
-                        s.id, t.target
-                    );
-                    continue;
-                };
-                let flag = if t.valid { "" } else { " **INVALID**" };
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {:.0}{flag} | {} | {} | {} | {} | {} | {:.0} |",
-                    s.id,
-                    t.target,
-                    m.requests_per_sec,
-                    ms2(m.p50_us),
-                    ms2(m.p99_us),
-                    f1(m.cpu_us_per_request),
-                    f1(m.rss_mib),
-                    t.non_2xx,
-                    m.foreign_cpu_pct
-                );
-            }
-        }
-        let _ = writeln!(md, "\n### Ratios\n");
-        let _ = writeln!(
-            md,
-            "| scenario | req/s Arca/OpenBao | req/s Arca/ceiling | p99 Arca/OpenBao | CPU/req Arca/OpenBao | CPU/req Arca/ceiling | RSS Arca/OpenBao |"
-        );
-        let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|");
-        for s in &self.scenarios {
+        if !self.scenarios.is_empty() {
+            let _ = writeln!(md, "### Per target\n");
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                s.id,
-                ratio(s.ratio(ARCA, OPENBAO, rps)),
-                ratio(s.ratio(ARCA, CEILING, rps)),
-                ratio(s.ratio(ARCA, OPENBAO, p99)),
-                ratio(s.ratio(ARCA, OPENBAO, cpu)),
-                ratio(s.ratio(ARCA, CEILING, cpu)),
-                ratio(s.ratio(ARCA, OPENBAO, rss)),
+                "| scenario | target | req/s | p50 ms | p99 ms | server CPU µs/req | RSS MiB after | non-2xx | other load % |"
             );
+            let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
+            for s in &self.scenarios {
+                for t in &s.targets {
+                    let Some(m) = &t.median else {
+                        let _ = writeln!(
+                            md,
+                            "| {} | {} | — | — | — | — | — | — | — |",
+                            s.id, t.target
+                        );
+                        continue;
+                    };
+                    let flag = if t.valid { "" } else { " **INVALID**" };
+                    let _ = writeln!(
+                        md,
+                        "| {} | {} | {:.0}{flag} | {} | {} | {} | {} | {} | {:.0} |",
+                        s.id,
+                        t.target,
+                        m.requests_per_sec,
+                        ms2(m.p50_us),
+                        ms2(m.p99_us),
+                        f1(m.cpu_us_per_request),
+                        f1(m.rss_mib),
+                        t.non_2xx,
+                        m.foreign_cpu_pct
+                    );
+                }
+            }
+            let _ = writeln!(md, "\n### Ratios\n");
+            let _ = writeln!(
+                md,
+                "| scenario | req/s Arca/OpenBao | req/s Arca/ceiling | p99 Arca/OpenBao | CPU/req Arca/OpenBao | CPU/req Arca/ceiling | RSS Arca/OpenBao |"
+            );
+            let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|");
+            for s in &self.scenarios {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    s.id,
+                    ratio(s.ratio(ARCA, OPENBAO, rps)),
+                    ratio(s.ratio(ARCA, CEILING, rps)),
+                    ratio(s.ratio(ARCA, OPENBAO, p99)),
+                    ratio(s.ratio(ARCA, OPENBAO, cpu)),
+                    ratio(s.ratio(ARCA, CEILING, cpu)),
+                    ratio(s.ratio(ARCA, OPENBAO, rss)),
+                );
+            }
         }
         if !self.idle_rss_mib.is_empty() {
             let idle: Vec<String> = self
@@ -480,21 +503,24 @@ impl Report {
             );
             let _ = writeln!(
                 md,
-                "| target | N leases | created/s | data MiB | RSS before restart | listening ms | token lookup ok ms | health 200 ms | RSS ready MiB | RSS settled MiB |"
+                "| target | N leases | created/s | data MiB | RSS before restart | listening ms | token lookup ok ms | health 200 ms | RSS ready MiB | RSS settled MiB | after SIGKILL: ready ms / RSS MiB |"
             );
-            let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            let _ = writeln!(
+                md,
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            );
             for l in &self.leases {
                 if let Some(e) = &l.error {
                     let _ = writeln!(
                         md,
-                        "| {} | {} | **failed: {e}** |||||||",
+                        "| {} | {} | **failed: {e}** ||||||||",
                         l.target, l.leases
                     );
                     continue;
                 }
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {:.0} | {:.0} | {} | {:.0} | {:.0} | {:.0} | {} | {} |",
+                    "| {} | {} | {:.0} | {:.0} | {} | {:.0} | {:.0} | {:.0} | {} | {} | {} |",
                     l.target,
                     l.leases,
                     l.create_per_sec,
@@ -504,7 +530,15 @@ impl Report {
                     l.token_lookup_ms,
                     l.health_ms,
                     f1(l.rss_mib_ready),
-                    f1(l.rss_mib_settled)
+                    f1(l.rss_mib_settled),
+                    l.crash
+                        .as_ref()
+                        .map(|c| format!(
+                            "{:.0} / {}",
+                            c.token_lookup_ms.max(c.health_ms),
+                            f1(c.rss_mib_ready)
+                        ))
+                        .unwrap_or_else(|| "—".into())
                 );
             }
         }

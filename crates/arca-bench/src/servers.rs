@@ -286,6 +286,13 @@ impl Server {
         }
     }
 
+    /// SIGKILL: a crash.
+    pub fn kill(&mut self) {
+        if let Some(mut p) = self.proc.take() {
+            p.kill();
+        }
+    }
+
     /// Stops the running instance and starts it again (with or without the audit device),
     /// unsealing as soon as the listener answers; returns the milestones.
     pub async fn restart(&mut self, audit: bool) -> Result<StartTimes> {

@@ -749,7 +749,10 @@ impl SystemBackend {
                         }
                     }
                     // The CLI always sends force_no_cache; like OpenBao, tune ignores it.
-                    "plugin_version" | "path" | "force_no_cache" | "plugin_name"
+                    "plugin_version"
+                    | "path"
+                    | "force_no_cache"
+                    | "plugin_name"
                     | "allowed_managed_keys" => {}
                     other => {
                         return Err(Error::invalid(format!(
