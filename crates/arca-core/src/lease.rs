@@ -167,12 +167,18 @@ impl LeaseStore {
 
     /// Stores a new lease with its indexes, atomically.
     pub async fn create(&self, entry: &LeaseEntry) -> Result<()> {
+        self.storage.transaction(Self::create_ops(entry)?).await
+    }
+
+    /// The operations that store a new lease with its indexes, for callers that commit them
+    /// together with their own (a token and its lease).
+    pub fn create_ops(entry: &LeaseEntry) -> Result<Vec<TxnOp>> {
         let mut ops = vec![TxnOp::Put {
             key: format!("{ID_PREFIX}{}", entry.lease_id),
             value: serde_json::to_vec(entry).map_err(Error::internal)?,
         }];
         ops.extend(Self::index_ops(entry));
-        self.storage.transaction(ops).await
+        Ok(ops)
     }
 
     /// Replaces a lease, moving its index entries from `old` to `new`, atomically.

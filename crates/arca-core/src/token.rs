@@ -32,6 +32,8 @@ const ID_PREFIX: &str = "sys/token/id/";
 const ACCESSOR_PREFIX: &str = "sys/token/accessor/";
 const PARENT_PREFIX: &str = "sys/token/parent/";
 pub const ROLES_PREFIX: &str = "sys/token/roles/";
+/// Token entries kept in memory at most (about 1 KiB each).
+const CACHE_LIMIT: usize = 4_096;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -228,7 +230,18 @@ impl TokenStore {
     }
 
     /// Stores a new service entry (with its indexes) for `token`.
-    pub async fn store_new(&self, token: &str, mut entry: TokenEntry) -> Result<Arc<TokenEntry>> {
+    pub async fn store_new(&self, token: &str, entry: TokenEntry) -> Result<Arc<TokenEntry>> {
+        self.store_new_with(token, entry, Vec::new()).await
+    }
+
+    /// Stores a new entry together with `extra` operations (its lease) in one transaction:
+    /// a token never exists without its lease, and creating one costs one commit.
+    pub async fn store_new_with(
+        &self,
+        token: &str,
+        mut entry: TokenEntry,
+        extra: Vec<TxnOp>,
+    ) -> Result<Arc<TokenEntry>> {
         entry.hash = self.hash(token);
         let entry = Arc::new(entry);
         let mut ops = vec![
@@ -247,9 +260,24 @@ impl TokenStore {
                 value: Vec::new(),
             });
         }
+        ops.extend(extra);
         self.storage.transaction(ops).await?;
-        self.cache.insert(entry.hash.clone(), entry.clone());
+        self.cache_insert(entry.clone());
         Ok(entry)
+    }
+
+    /// Caches an entry, keeping the cache bounded: past `CACHE_LIMIT` entries a slice of
+    /// them is dropped (they are read back from storage when used again), so memory does not
+    /// grow with the number of live tokens.
+    fn cache_insert(&self, entry: Arc<TokenEntry>) {
+        if self.cache.len() >= CACHE_LIMIT {
+            let mut seen = 0usize;
+            self.cache.retain(|_, _| {
+                seen += 1;
+                seen > CACHE_LIMIT / 8
+            });
+        }
+        self.cache.insert(entry.hash.clone(), entry);
     }
 
     /// Serialises a batch token: the entry itself, encrypted, is the token.
@@ -297,7 +325,7 @@ impl TokenStore {
             {
                 Some(e) => {
                     let e = Arc::new(e);
-                    self.cache.insert(hash.to_string(), e.clone());
+                    self.cache_insert(e.clone());
                     e
                 }
                 None => return Ok(None),
@@ -324,7 +352,7 @@ impl TokenStore {
         self.storage
             .put_json(&format!("{ID_PREFIX}{}", entry.hash), &*entry)
             .await?;
-        self.cache.insert(entry.hash.clone(), entry.clone());
+        self.cache_insert(entry.clone());
         Ok(entry)
     }
 
@@ -532,5 +560,36 @@ mod tests {
                 "{t} {p} {e}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn cache_stays_bounded_and_evicted_entries_are_read_back() {
+        let storage: Arc<dyn Storage> = Arc::new(arca_sdk::MemoryStorage::default());
+        let store = TokenStore::open(storage).await.unwrap();
+        let mut tokens = Vec::new();
+        for i in 0..CACHE_LIMIT + 100 {
+            let (token, accessor) = TokenStore::new_service_token().unwrap();
+            let entry = TokenEntry {
+                accessor,
+                display_name: format!("t{i}"),
+                ..Default::default()
+            };
+            store.store_new(&token, entry).await.unwrap();
+            tokens.push(token);
+        }
+        assert!(store.cache.len() <= CACHE_LIMIT, "{}", store.cache.len());
+        let mut misses = 0;
+        for (i, token) in tokens.iter().enumerate() {
+            if !store.cache.contains_key(&store.hash(token)) {
+                misses += 1;
+            }
+            let found = store
+                .lookup(token)
+                .await
+                .unwrap()
+                .expect("token still exists");
+            assert_eq!(found.display_name, format!("t{i}"));
+        }
+        assert!(misses > 0, "some entries must have been evicted");
     }
 }

@@ -169,12 +169,15 @@ impl Core {
             None => token,
         };
         entry.accessor = accessor;
-        let entry = active.tokens.store_new(&token, entry).await?;
+        // The lease is written in the same transaction as the token: no token without its
+        // expiry, and one commit per token.
+        let mut lease_ops = Vec::new();
         if entry.expire_time != 0 {
+            let hash = active.tokens.hash(&token);
             let lease = LeaseEntry {
-                lease_id: format!("{}/{}", spec.path.trim_end_matches('/'), entry.hash),
+                lease_id: format!("{}/{}", spec.path.trim_end_matches('/'), hash),
                 kind: LeaseKind::Token,
-                token_hash: entry.hash.clone(),
+                token_hash: hash,
                 path: spec.path.clone(),
                 mount_accessor: spec.mount_accessor.clone(),
                 issue_time: now,
@@ -184,12 +187,12 @@ impl Core {
                 due_time: entry.expire_time,
                 ..Default::default()
             };
-            if let Err(e) = active.leases.create(&lease).await {
-                // No lease means no expiry: the token must not outlive this failure.
-                let _ = active.tokens.delete(&entry).await;
-                return Err(e);
-            }
+            lease_ops = crate::lease::LeaseStore::create_ops(&lease)?;
         }
+        let entry = active
+            .tokens
+            .store_new_with(&token, entry, lease_ops)
+            .await?;
         Ok(IssuedToken { token, entry })
     }
 
