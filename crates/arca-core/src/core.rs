@@ -624,17 +624,15 @@ impl Core {
         let mut entry = (*route_entry.entry()).clone();
         let old_options = entry.options.clone();
         change(&mut entry)?;
+        // As Vault: only a default above the mount's own max is refused; the mount's max
+        // overrides the system's.
         if entry.config.max_lease_ttl != 0
             && entry.config.default_lease_ttl > entry.config.max_lease_ttl
         {
-            return Err(Error::invalid(
-                "default lease TTL cannot be greater than maximum lease TTL",
-            ));
-        }
-        if Duration::from_secs(entry.config.max_lease_ttl) > self.config.max_lease_ttl {
-            return Err(Error::invalid(
-                "max lease TTL cannot be greater than the system maximum",
-            ));
+            return Err(Error::invalid(format!(
+                "backend max lease TTL of {} would be less than backend default lease TTL of {}",
+                entry.config.max_lease_ttl, entry.config.default_lease_ttl
+            )));
         }
         if entry.options != old_options {
             route_entry.backend.options_changed(&entry.options).await?;

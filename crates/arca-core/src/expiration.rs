@@ -71,7 +71,7 @@ impl Core {
         Ok(lease)
     }
 
-    /// Renews a secret lease through its mount, or a token lease.
+    /// Renews a secret lease through its mount (token leases are renewed as tokens).
     pub async fn renew_lease(&self, lease_id: &str, increment: Duration) -> Result<Renewed> {
         let active = self.active()?;
         let lease = active
@@ -79,26 +79,18 @@ impl Core {
             .get(lease_id)
             .await?
             .ok_or_else(|| Error::invalid("lease not found"))?;
+        if lease.kind == LeaseKind::Token {
+            // As Vault: a token is renewed through auth/token/renew*, never this endpoint.
+            return Err(Error::invalid(
+                "tokens cannot be renewed through this endpoint",
+            ));
+        }
         let now = now_unix();
         if lease.expire_time <= now || lease.irrevocable {
             return Err(Error::invalid("lease expired"));
         }
         if !lease.renewable {
             return Err(Error::invalid("lease is not renewable"));
-        }
-        if lease.kind == LeaseKind::Token {
-            let entry = active
-                .tokens
-                .lookup_hash(&lease.token_hash)
-                .await?
-                .ok_or_else(|| Error::invalid("lease not found"))?;
-            self.renew_token(&entry, increment).await?;
-            let updated = active.leases.get(lease_id).await?.unwrap_or(lease);
-            return Ok(Renewed {
-                lease: updated,
-                data: None,
-                warnings: Vec::new(),
-            });
         }
         let (route, rel) = self.route_for_lease(&active, &lease)?;
         let mut req = Request::new(Operation::Renew, rel);

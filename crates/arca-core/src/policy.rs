@@ -126,6 +126,12 @@ impl Policy {
 
 fn parse_rule(path: String, body: &Node, line: usize) -> Result<PathRule, PolicyError> {
     let path = path.trim_start_matches('/').to_string();
+    if path.contains("+*") {
+        return Err(invalid(
+            line,
+            format!("path {path:?}: invalid use of wildcards ('+*' is forbidden)"),
+        ));
+    }
     let mut perms = Permissions::default();
     let Node::Object(items) = body else {
         return Err(invalid(line, format!("path {path:?}: expected a block")));
@@ -196,17 +202,18 @@ fn parse_rule(path: String, body: &Node, line: usize) -> Result<PathRule, Policy
     })
 }
 
+/// A list of strings, taken as written: Vault rejects "READ" as a capability, and a bare string
+/// where a list belongs.
 fn string_list(node: &Node, line: usize, what: &str) -> Result<Vec<String>, PolicyError> {
     match node {
         Node::List(items) => items
             .iter()
             .map(|n| {
                 n.as_str()
-                    .map(|s| s.to_lowercase())
+                    .map(str::to_string)
                     .ok_or_else(|| invalid(line, format!("{what} must be a list of strings")))
             })
             .collect(),
-        Node::String(s) => Ok(vec![s.to_lowercase()]),
         _ => Err(invalid(line, format!("{what} must be a list of strings"))),
     }
 }
@@ -523,7 +530,8 @@ impl Acl {
         if self.root {
             return vec!["root".into()];
         }
-        match self.find(path, false) {
+        // Vault evaluates capabilities as a list request, so "dir/" also finds an exact "dir".
+        match self.find(path, true) {
             Some((_, rule)) => capability_names(rule.permissions.capabilities),
             None => vec!["deny".into()],
         }
@@ -661,30 +669,19 @@ fn check_parameters(perms: &Permissions, data: &serde_json::Map<String, Value>) 
     None
 }
 
+/// Vault's `valueInParameterList`: an empty list allows any value.
 fn value_in_list(value: &Value, list: &[Value]) -> bool {
-    if list.is_empty() {
-        return true;
-    }
-    // A list value must have every element allowed (Vault checks each element).
-    if let Value::Array(items) = value {
-        return items.iter().all(|v| value_in_slice(v, list));
-    }
-    value_in_slice(value, list)
+    list.is_empty() || value_in_slice(value, list)
 }
 
+/// Vault's `valueInSlice`: strings glob-match strings; anything else must be equal as Go's
+/// `reflect.DeepEqual` sees it. A list in the request is compared as a whole, never element by
+/// element, and a number never matches: Vault decodes request numbers as `json.Number` and
+/// policy numbers as Go integers or floats, which are never equal.
 fn value_in_slice(value: &Value, list: &[Value]) -> bool {
     list.iter().any(|el| match (el, value) {
         (Value::String(pattern), Value::String(v)) => glob_match(pattern, v),
-        (Value::String(pattern), other) => {
-            // Query-string and form values arrive as strings; numbers and bools in a JSON
-            // body are compared by their text, as Vault's value comparison after decoding.
-            let text = match other {
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                _ => return false,
-            };
-            glob_match(pattern, &text)
-        }
+        (Value::Number(_), _) | (_, Value::Number(_)) => false,
         (a, b) => a == b,
     })
 }
@@ -816,6 +813,58 @@ path "need" {
         assert!(allowed(&a, Operation::Update, "need", json!({"name": "n"})));
     }
 
+    /// The cases where Vault's `valueInSlice` (glob for strings, DeepEqual otherwise) is
+    /// stricter or looser than a reading by element or by text would be.
+    #[test]
+    fn parameter_values_compare_as_vault_does() {
+        let a = acl(&[(
+            "p",
+            r#"
+path "params" {
+  capabilities = ["update"]
+  allowed_parameters = { "foo" = ["bar", "baz*"]  "n" = ["5"]  "m" = [5]  "b" = [true] }
+}
+path "denied" {
+  capabilities = ["update"]
+  denied_parameters = { "x" = ["no*"] }
+}
+"#,
+        )]);
+        let cases = [
+            ("params", json!({"foo": "bar"}), true),
+            ("params", json!({"foo": "bazooka"}), true),
+            ("params", json!({"foo": ["bar"]}), false),
+            ("params", json!({"n": 5}), false),
+            ("params", json!({"n": "5"}), true),
+            ("params", json!({"m": 5}), false),
+            ("params", json!({"b": true}), true),
+            ("params", json!({"b": "true"}), false),
+            ("denied", json!({"x": "nope"}), false),
+            ("denied", json!({"x": ["nope"]}), true),
+            ("denied", json!({"x": "yes"}), true),
+        ];
+        for (path, data, want) in cases {
+            assert_eq!(
+                allowed(&a, Operation::Update, path, data.clone()),
+                want,
+                "{path} {data}"
+            );
+        }
+    }
+
+    #[test]
+    fn capabilities_of_a_folder_find_the_exact_rule_as_a_list_would() {
+        let a = acl(&[(
+            "p",
+            r#"
+path "kv/dir" { capabilities = ["list"] }
+path "kv/*" { capabilities = ["deny"] }
+"#,
+        )]);
+        assert_eq!(a.capabilities("kv/dir/"), vec!["list"]);
+        assert_eq!(a.capabilities("kv/other/"), vec!["deny"]);
+    }
+
     #[test]
     fn list_matches_exact_rule_without_slash_and_root_allows_all() {
         let a = acl(&[("p", r#"path "secret/metadata" { capabilities = ["list"] }"#)]);
@@ -856,6 +905,15 @@ path "need" {
             (r#"path "a" { bogus = 1 }"#, "invalid key"),
             ("path \"a\" {\n capabilities = [\"read\"\n", "line 2"),
             (r#"thing "a" {}"#, "invalid key"),
+            (
+                r#"path "a/+*" { capabilities = ["read"] }"#,
+                "'+*' is forbidden",
+            ),
+            (
+                r#"path "a" { capabilities = ["READ"] }"#,
+                "invalid capability",
+            ),
+            (r#"path "a" { capabilities = "read" }"#, "must be a list"),
         ];
         for (doc, want) in cases {
             let e = Policy::parse("x", doc).unwrap_err().to_string();
@@ -962,6 +1020,7 @@ mod reference_model {
             prop_oneof![Just(""), Just("*"), Just("/*")],
         )
             .prop_map(|(segs, tail)| format!("{}{}", segs.join("/"), tail))
+            .prop_filter("Vault forbids '+*'", |p| !p.contains("+*"))
     }
 
     fn path() -> impl Strategy<Value = String> {

@@ -485,10 +485,25 @@ async fn load_or_create_secret(
 pub struct TtlPlan {
     pub ttl: Duration,
     pub max_expire: i64,
+    /// Vault's "capped accordingly" warnings, for the response.
+    pub warnings: Vec<String>,
 }
 
-/// Computes the effective TTL of a new token from what was asked and the mount limits.
-/// `ttl`/`period`/`explicit_max` zero mean unset.
+/// Vault's `humanDuration`: Go's duration text without zero minutes and seconds ("5h", "1h30s").
+pub fn human_duration(d: Duration) -> String {
+    let mut s = arca_sdk::duration::format_go_duration(d);
+    if s.ends_with("m0s") {
+        s.truncate(s.len() - 2);
+    }
+    if let Some(i) = s.find("h0m") {
+        s.replace_range(i + 1..i + 3, "");
+    }
+    s
+}
+
+/// Computes the effective TTL of a new token from what was asked and the mount limits, as
+/// Vault's `CalculateTTL`: the mount max (or a smaller explicit max) caps the TTL and the
+/// period. `ttl`/`period`/`explicit_max` zero mean unset.
 pub fn plan_ttl(
     now: i64,
     requested_ttl: Duration,
@@ -498,40 +513,61 @@ pub fn plan_ttl(
     mount_max: Duration,
     is_root_without_ttl: bool,
 ) -> TtlPlan {
+    let mut warnings = Vec::new();
     if is_root_without_ttl {
         return TtlPlan {
             ttl: Duration::ZERO,
             max_expire: 0,
+            warnings,
         };
     }
-    let mut max_expire = 0i64;
-    if !explicit_max.is_zero() {
-        max_expire = now + explicit_max.as_secs() as i64;
+    let mut max_ttl = mount_max;
+    if !explicit_max.is_zero() && (max_ttl.is_zero() || explicit_max < max_ttl) {
+        max_ttl = explicit_max;
     }
-    if !period.is_zero() {
-        let mut ttl = period;
-        if max_expire != 0 && now + ttl.as_secs() as i64 > max_expire {
-            ttl = Duration::from_secs((max_expire - now).max(0) as u64);
+    let (mut ttl, max_expire) = if !period.is_zero() {
+        let mut period = period;
+        if !max_ttl.is_zero() && period > max_ttl {
+            warnings.push(format!(
+                "period of {:?} exceeded the effective max_ttl of {:?}; period value is capped accordingly",
+                human_duration(period),
+                human_duration(max_ttl)
+            ));
+            period = max_ttl;
         }
-        return TtlPlan { ttl, max_expire };
-    }
-    let mount_cap = if mount_max.is_zero() {
-        0
+        let max_expire = if explicit_max.is_zero() {
+            0
+        } else {
+            now + explicit_max.as_secs() as i64
+        };
+        (period, max_expire)
     } else {
-        now + mount_max.as_secs() as i64
-    };
-    if mount_cap != 0 && (max_expire == 0 || mount_cap < max_expire) {
-        max_expire = mount_cap;
-    }
-    let mut ttl = if requested_ttl.is_zero() {
-        mount_default
-    } else {
-        requested_ttl
+        let ttl = if requested_ttl.is_zero() {
+            mount_default
+        } else {
+            requested_ttl
+        };
+        let max_expire = if max_ttl.is_zero() {
+            0
+        } else {
+            now + max_ttl.as_secs() as i64
+        };
+        (ttl, max_expire)
     };
     if max_expire != 0 && now + ttl.as_secs() as i64 > max_expire {
-        ttl = Duration::from_secs((max_expire - now).max(0) as u64);
+        let capped = Duration::from_secs((max_expire - now).max(0) as u64);
+        warnings.push(format!(
+            "TTL of {:?} exceeded the effective max_ttl of {:?}; TTL value is capped accordingly",
+            human_duration(ttl),
+            human_duration(capped)
+        ));
+        ttl = capped;
     }
-    TtlPlan { ttl, max_expire }
+    TtlPlan {
+        ttl,
+        max_expire,
+        warnings,
+    }
 }
 
 #[cfg(test)]
@@ -560,6 +596,27 @@ mod tests {
                 "{t} {p} {e}"
             );
         }
+    }
+
+    #[test]
+    fn capped_ttls_warn_as_vault() {
+        let d = Duration::from_secs;
+        let plan = plan_ttl(0, d(5 * 3600), d(0), d(0), d(3600), d(7200), false);
+        assert_eq!(plan.ttl, d(7200));
+        assert_eq!(
+            plan.warnings,
+            vec![
+                r#"TTL of "5h" exceeded the effective max_ttl of "2h"; TTL value is capped accordingly"#
+            ]
+        );
+        let plan = plan_ttl(0, d(0), d(5 * 3600), d(0), d(3600), d(7200), false);
+        assert_eq!((plan.ttl, plan.max_expire), (d(7200), 0));
+        assert!(plan.warnings[0].starts_with(r#"period of "5h" exceeded"#));
+        assert_eq!(human_duration(d(3630)), "1h30s");
+        assert_eq!(human_duration(d(90)), "1m30s");
+        assert!(plan_ttl(0, d(60), d(0), d(0), d(3600), d(7200), false)
+            .warnings
+            .is_empty());
     }
 
     #[tokio::test]

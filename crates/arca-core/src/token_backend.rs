@@ -311,8 +311,9 @@ impl TokenBackend {
             display_name: "token".into(),
             path: format!("auth/token/{}", req.path),
             mount_accessor: req.mount_accessor.clone(),
-            mount_default_ttl: core.config.default_lease_ttl,
-            mount_max_ttl: core.config.max_lease_ttl,
+            // The token mount's own TTLs, which `sys/auth/token/tune` changes.
+            mount_default_ttl: core.mount_ttls_for_accessor(&active, &req.mount_accessor).0,
+            mount_max_ttl: core.mount_ttls_for_accessor(&active, &req.mount_accessor).1,
             num_uses: num_uses as u64,
             meta: d.string_map("meta")?.unwrap_or_default(),
             // The final policy list is computed here, Vault's way.
@@ -472,6 +473,7 @@ impl TokenBackend {
         }
         let issued = core.issue_token(&active, spec).await?;
         let mut resp = auth_response(&issued)?;
+        warnings.extend(issued.warnings.iter().cloned());
         resp.warnings = warnings;
         Ok(Some(resp))
     }
@@ -487,7 +489,7 @@ impl TokenBackend {
             .tokens
             .lookup(&token)
             .await?
-            .ok_or_else(|| Error::invalid("bad token"))?;
+            .ok_or_else(|| Error::InvalidToken("bad token".into()))?;
         Ok(Some(Response::data(entry.lookup_data(&token))))
     }
 
@@ -534,12 +536,15 @@ impl TokenBackend {
         d: &FieldData<'_>,
     ) -> Result<Option<Response>> {
         let increment = d.duration("increment")?.unwrap_or_default();
-        let renewed = core.renew_token(entry, increment).await?;
+        let (renewed, warnings) = core.renew_token(entry, increment).await?;
         let issued = IssuedToken {
             token: token.to_string(),
             entry: renewed,
+            warnings,
         };
-        Ok(Some(auth_response(&issued)?))
+        let mut resp = auth_response(&issued)?;
+        resp.warnings = issued.warnings;
+        Ok(Some(resp))
     }
 
     async fn renew(&self, req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
@@ -602,21 +607,49 @@ impl TokenBackend {
     async fn revoke_accessor(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
         let core = self.core()?;
         let active = core.active()?;
-        let entry = self.entry_by_accessor(&active, &d).await?;
+        let accessor = d.string("accessor")?;
+        if accessor.is_empty() {
+            return Err(Error::invalid("missing accessor"));
+        }
+        // Revoking what is already gone succeeds with a warning, as in Vault.
+        let Some(hash) = active.tokens.hash_for_accessor(&accessor).await? else {
+            return Ok(Some(
+                Response::default().with_warning("No token found with this accessor"),
+            ));
+        };
+        let entry = active
+            .tokens
+            .lookup_hash(&hash)
+            .await?
+            .ok_or_else(|| Error::invalid("token not found"))?;
         core.revoke_token_tree(&entry.hash).await?;
         Ok(None)
     }
 
-    async fn revoke_orphan(&self, _req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
+    async fn revoke_orphan(&self, req: &Request, d: FieldData<'_>) -> Result<Option<Response>> {
         let core = self.core()?;
         let active = core.active()?;
         let token = d.string("token")?;
         if token.is_empty() {
-            return Err(Error::invalid("missing token"));
+            return Err(Error::invalid("missing token ID"));
         }
-        if let Some(entry) = active.tokens.lookup(&token).await? {
-            core.revoke_token_orphan(&entry.hash).await?;
+        // Vault checks sudo here rather than through the root paths, and answers 400.
+        let caller = self.caller_entry(&active, req).await?;
+        let path = format!("{}{}", req.mount_point, req.path);
+        if !self.caller_is_sudo(&active, &caller, &path).await? {
+            return Err(Error::invalid(
+                "root or sudo privileges required to revoke and orphan",
+            ));
         }
+        let entry = active
+            .tokens
+            .lookup(&token)
+            .await?
+            .ok_or_else(|| Error::invalid("token to revoke not found"))?;
+        if entry.token_type == TokenType::Batch {
+            return Err(Error::invalid("batch tokens cannot be revoked"));
+        }
+        core.revoke_token_orphan(&entry.hash).await?;
         Ok(None)
     }
 
@@ -728,6 +761,24 @@ impl TokenBackend {
         for cidr in &role.token.token_bound_cidrs {
             validate_cidr(cidr)?;
         }
+        if role.token.token_type == "batch" {
+            let refusal = if !role.orphan {
+                Some("non-orphan tokens")
+            } else if role.token.token_period != 0 {
+                Some("periodic tokens")
+            } else if role.renewable {
+                Some("renewable tokens")
+            } else if role.token.token_explicit_max_ttl != 0 {
+                Some("tokens with an explicit max TTL")
+            } else {
+                None
+            };
+            if let Some(what) = refusal {
+                return Err(Error::invalid(format!(
+                    "'token_type' cannot be 'batch' when role is set to generate {what}"
+                )));
+            }
+        }
         storage.put_json(&key, &role).await?;
         Ok(None)
     }
@@ -747,9 +798,11 @@ impl TokenBackend {
         let (accessors, parents) = active.tokens.tidy().await?;
         let leases = active.leases.tidy().await?;
         tracing::info!(accessors, parents, leases, "token: tidy finished");
-        Ok(Some(Response::default().with_warning(
+        let mut resp = Response::default().with_warning(
             "Tidy operation successfully started. Any information from the operation will be printed to Vault's server logs.",
-        )))
+        );
+        resp.status = Some(202);
+        Ok(Some(resp))
     }
 }
 
@@ -921,7 +974,6 @@ impl Backend for TokenBackend {
         SpecialPaths {
             root: vec![
                 "revoke-orphan/*".into(),
-                "revoke-orphan".into(),
                 "accessors".into(),
                 "accessors/*".into(),
             ],

@@ -48,6 +48,8 @@ pub struct TokenSpec {
 pub struct IssuedToken {
     pub token: String,
     pub entry: Arc<TokenEntry>,
+    /// Vault's warnings about TTLs that were capped.
+    pub warnings: Vec<String>,
 }
 
 impl IssuedToken {
@@ -156,6 +158,7 @@ impl Core {
             return Ok(IssuedToken {
                 token,
                 entry: Arc::new(entry),
+                warnings: plan.warnings,
             });
         }
         let (token, accessor) = TokenStore::new_service_token()?;
@@ -193,7 +196,11 @@ impl Core {
             .tokens
             .store_new_with(&token, entry, lease_ops)
             .await?;
-        Ok(IssuedToken { token, entry })
+        Ok(IssuedToken {
+            token,
+            entry,
+            warnings: plan.warnings,
+        })
     }
 
     pub(crate) async fn issue_root_token(
@@ -370,7 +377,7 @@ impl Core {
         &self,
         entry: &TokenEntry,
         increment: Duration,
-    ) -> Result<Arc<TokenEntry>> {
+    ) -> Result<(Arc<TokenEntry>, Vec<String>)> {
         let active = self.active()?;
         if entry.token_type == TokenType::Batch {
             return Err(Error::invalid("batch tokens cannot be renewed"));
@@ -404,11 +411,23 @@ impl Core {
                 max_expire.min(role_max)
             };
         }
-        if period == 0 && max_expire == 0 && !mount_max.is_zero() {
-            max_expire = entry.creation_time + mount_max.as_secs() as i64;
+        // The mount's current max applies from the token's creation, as in Vault (a tune that
+        // lowers it also shortens renewals of existing tokens).
+        if period == 0 && !mount_max.is_zero() {
+            let mount_cap = entry.creation_time + mount_max.as_secs() as i64;
+            if max_expire == 0 || mount_cap < max_expire {
+                max_expire = mount_cap;
+            }
         }
+        let mut warnings = Vec::new();
         if max_expire != 0 && now + ttl.as_secs() as i64 > max_expire {
-            ttl = Duration::from_secs((max_expire - now).max(0) as u64);
+            let capped = Duration::from_secs((max_expire - now).max(0) as u64);
+            warnings.push(format!(
+                "TTL of {:?} exceeded the effective max_ttl of {:?}; TTL value is capped accordingly",
+                crate::token::human_duration(ttl),
+                crate::token::human_duration(capped)
+            ));
+            ttl = capped;
         }
         let mut updated = entry.clone();
         let old_lease_id = format!("{}/{}", entry.path.trim_end_matches('/'), entry.hash);
@@ -424,7 +443,7 @@ impl Core {
             new.last_renewal_time = now;
             active.leases.replace(&old, &new).await?;
         }
-        Ok(updated)
+        Ok((updated, warnings))
     }
 
     /// Lets the auth method that issued a token accept or refuse its renewal.
@@ -457,13 +476,27 @@ impl Core {
     }
 
     fn mount_max_ttl_for_accessor(&self, active: &Active, accessor: &str) -> Duration {
+        self.mount_ttls_for_accessor(active, accessor).1
+    }
+
+    /// A mount's effective default and max lease TTLs (its tuned values, else the system's).
+    pub(crate) fn mount_ttls_for_accessor(
+        &self,
+        active: &Active,
+        accessor: &str,
+    ) -> (Duration, Duration) {
         active
             .router
             .snapshot()
             .entries()
             .find(|r| r.entry().accessor == accessor)
-            .map(|r| r.handle.effective_max_ttl())
-            .unwrap_or(self.config.max_lease_ttl)
+            .map(|r| {
+                (
+                    r.handle.effective_default_ttl(),
+                    r.handle.effective_max_ttl(),
+                )
+            })
+            .unwrap_or((self.config.default_lease_ttl, self.config.max_lease_ttl))
     }
 }
 

@@ -25,9 +25,6 @@ path "sys/wrapping/unwrap" {
 }
 "#;
 
-/// The longest TTL a wrapping token may have, unless a policy says less.
-const MAX_WRAP_TTL: Duration = Duration::from_secs(768 * 3600);
-
 #[derive(Serialize, Deserialize)]
 struct WrappedRecord {
     /// The whole response envelope, as the client would have received it.
@@ -60,15 +57,20 @@ impl Core {
         mut inner: ApiResponse,
         ttl: Duration,
     ) -> Result<ApiResponse> {
-        if ttl > MAX_WRAP_TTL {
-            return Err(Error::invalid("wrapping ttl exceeds the maximum allowed"));
-        }
         inner.request_id = creq.id.clone();
-        let wrapped_accessor = inner
-            .auth
-            .as_ref()
-            .map(|a| a.accessor.clone())
-            .unwrap_or_default();
+        // What the wrapped response identifies, so the holder can track or revoke it without
+        // unwrapping: a login's token accessor, or an AppRole secret ID's accessor (as Vault).
+        let wrapped_accessor = match &inner.auth {
+            Some(auth) => auth.accessor.clone(),
+            None if inner.mount_type == "approle" => inner
+                .data
+                .as_ref()
+                .and_then(|d| d.get("secret_id_accessor"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            None => String::new(),
+        };
         let issued = self
             .issue_token(
                 active,

@@ -617,15 +617,14 @@ impl<B> PathRouter<B> {
         };
         let unknown = fields.validate(path.accepts_any_field)?;
         let mut response = handler(backend, req, fields).await?;
-        if !unknown.is_empty() {
-            let warning = format!(
+        // As Vault: the warning rides on a response, and never turns a 204 into a 200.
+        if let (Some(resp), false) = (response.as_mut(), unknown.is_empty()) {
+            let mut unknown = unknown;
+            unknown.sort();
+            resp.warnings.push(format!(
                 "Endpoint ignored these unrecognized parameters: [{}]",
                 unknown.join(" ")
-            );
-            response
-                .get_or_insert_with(Response::default)
-                .warnings
-                .push(warning);
+            ));
         }
         Ok(response)
     }

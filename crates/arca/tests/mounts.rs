@@ -73,6 +73,46 @@ fn enable_list_read_tune_disable_with_bao() {
     );
 }
 
+/// A mount's max lease TTL overrides the system's, above or below it (PKI tutorials enable
+/// with -max-lease-ttl=87600h).
+#[test]
+fn mount_max_ttl_may_exceed_the_system_max() {
+    let s = Server::dev();
+    s.bao_ok(&[
+        "secrets",
+        "enable",
+        "-path=long",
+        "-max-lease-ttl=87600h",
+        "kv",
+    ]);
+    s.bao_ok(&["secrets", "tune", "-max-lease-ttl=43800h", "secret/"]);
+    s.bao_ok(&[
+        "auth",
+        "enable",
+        "-path=up9",
+        "-max-lease-ttl=8760h",
+        "userpass",
+    ]);
+    let (_, body) = s.req("GET", "/v1/sys/mounts/long/tune", None);
+    assert_eq!(body["data"]["max_lease_ttl"], 87600 * 3600, "{body}");
+    let (_, body) = s.req("GET", "/v1/sys/mounts/secret/tune", None);
+    assert_eq!(body["data"]["max_lease_ttl"], 43800 * 3600, "{body}");
+    let out = s.bao(&[
+        "secrets",
+        "tune",
+        "-default-lease-ttl=3h",
+        "-max-lease-ttl=2h",
+        "secret/",
+    ]);
+    assert!(!out.status.success(), "a default above the max is refused");
+    let (_, body) = s.req("GET", "/v1/sys/mounts/secret/tune", None);
+    assert_eq!(
+        body["data"]["max_lease_ttl"],
+        43800 * 3600,
+        "a refused tune changed nothing"
+    );
+}
+
 #[test]
 fn mount_errors_follow_vault() {
     let s = Server::dev();
@@ -142,6 +182,11 @@ fn mount_errors_follow_vault() {
             "/v1/sys/mounts/bad",
             json!({"type": "kv", "config": {"default_lease_ttl": "2h", "max_lease_ttl": "1h"}}),
             "given default lease TTL greater than given max lease TTL",
+        ),
+        (
+            "/v1/sys/mounts/bad",
+            json!({"type": "kv", "config": {"default_lease_ttl": "1000h"}}),
+            "given default lease TTL greater than system max lease TTL of 2764800",
         ),
         (
             "/v1/sys/mounts/bad",

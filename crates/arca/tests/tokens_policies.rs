@@ -89,7 +89,7 @@ fn token_create_lookup_shapes_match_vault() {
         "/v1/auth/token/lookup",
         Some(json!({"token": "hvs.doesnotexist"})),
     );
-    assert_eq!(code, 400);
+    assert_eq!(code, 403);
     assert_eq!(body["errors"], json!(["bad token"]));
 }
 
@@ -130,6 +130,109 @@ fn revoking_a_token_revokes_its_descendants_but_not_orphans() {
     let (code, body) = s.req_token(&c2, "GET", "/v1/auth/token/lookup-self", None);
     assert_eq!(code, 200);
     assert_eq!(body["data"]["orphan"], true);
+}
+
+/// `sys/auth/token/tune` sets the TTLs of new tokens and caps renewals, with Vault's warnings.
+#[test]
+fn token_mount_tune_caps_new_and_renewed_tokens() {
+    let s = Server::dev();
+    s.bao_ok(&[
+        "auth",
+        "tune",
+        "-default-lease-ttl=1h",
+        "-max-lease-ttl=2h",
+        "token/",
+    ]);
+    let plain = s.bao_json(&["token", "create", "-policy=default"]);
+    assert_eq!(plain["auth"]["lease_duration"], 3600, "{plain}");
+    let long = s.bao_json(&["token", "create", "-policy=default", "-ttl=5h"]);
+    assert_eq!(long["auth"]["lease_duration"], 7200, "{long}");
+    assert_eq!(
+        long["warnings"][0],
+        r#"TTL of "5h" exceeded the effective max_ttl of "2h"; TTL value is capped accordingly"#
+    );
+    let periodic = s.bao_json(&["token", "create", "-policy=default", "-period=5h"]);
+    assert_eq!(periodic["auth"]["lease_duration"], 7200, "{periodic}");
+    let t = plain["auth"]["client_token"].as_str().unwrap();
+    let renewed = s.bao_json(&["token", "renew", "-increment=5h", t]);
+    let ttl = renewed["auth"]["lease_duration"].as_i64().unwrap();
+    assert!(ttl > 7100 && ttl <= 7200, "{renewed}");
+    assert!(renewed["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("capped accordingly"));
+}
+
+/// Status codes of the token endpoints where the obvious answer is not Vault's.
+#[test]
+fn token_endpoint_statuses_follow_vault() {
+    let s = Server::dev();
+    // Looking up a token that does not exist is a 403, as in Vault (hvac raises Forbidden).
+    let (code, body) = s.req(
+        "POST",
+        "/v1/auth/token/lookup",
+        Some(json!({"token": "hvs.nope"})),
+    );
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(body["errors"][0], "bad token");
+    // Revoking an accessor that is gone succeeds with a warning.
+    let (code, body) = s.req(
+        "POST",
+        "/v1/auth/token/revoke-accessor",
+        Some(json!({"accessor": "nope"})),
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["warnings"][0], "No token found with this accessor");
+    // revoke-orphan: sudo is checked by the handler (400), a missing token is a 400.
+    let (code, body) = s.req(
+        "POST",
+        "/v1/auth/token/revoke-orphan",
+        Some(json!({"token": "hvs.nope"})),
+    );
+    assert_eq!(code, 400, "{body}");
+    assert_eq!(body["errors"][0], "token to revoke not found");
+    write_policy(
+        &s,
+        "orphaner",
+        r#"path "auth/token/*" { capabilities = ["create", "update", "read"] }"#,
+    );
+    let plain = token_of(&create_token(&s, "root", json!({"policies": ["orphaner"]})).1);
+    let victim = token_of(&create_token(&s, "root", json!({})).1);
+    let (code, body) = s.req_token(
+        &plain,
+        "POST",
+        "/v1/auth/token/revoke-orphan",
+        Some(json!({"token": victim})),
+    );
+    assert_eq!(code, 400, "{body}");
+    assert_eq!(
+        body["errors"][0],
+        "root or sudo privileges required to revoke and orphan"
+    );
+    assert_eq!(
+        lookup_status(&s, &victim),
+        200,
+        "a refused revoke changed nothing"
+    );
+    // A batch role must be orphan, non-renewable, non-periodic.
+    let (code, body) = s.req(
+        "POST",
+        "/v1/auth/token/roles/b",
+        Some(json!({"token_type": "batch"})),
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body["errors"][0].as_str().unwrap().contains("non-orphan"),
+        "{body}"
+    );
+    let (code, body) = s.req(
+        "POST",
+        "/v1/auth/token/roles/b",
+        Some(json!({"token_type": "batch", "orphan": true, "renewable": false, "bogus": 1})),
+    );
+    // An unknown field on an endpoint that answers nothing stays a 204 (Vault warns only on
+    // responses with a body).
+    assert_eq!(code, 204, "{body}");
 }
 
 #[test]
@@ -765,6 +868,6 @@ fn tokens_survive_restart_and_tidy_runs() {
     unseal(&s, &keys);
     assert_eq!(lookup_status(&s, &t), 200);
     let (code, body) = s.req("POST", "/v1/auth/token/tidy", None);
-    assert_eq!(code, 200, "{body}");
+    assert_eq!(code, 202, "{body}");
     assert!(body["warnings"][0].as_str().unwrap().contains("Tidy"));
 }

@@ -173,6 +173,8 @@ impl SystemBackend {
         let active = core.active()?;
         let removed = active.leases.tidy().await?;
         tracing::info!(removed, "expiration: tidy finished");
-        Ok(Some(Response::default().with_warning("Tidy operation successfully started. Any information from the operation will be printed to Vault's server logs.")))
+        let mut resp = Response::default().with_warning("Tidy operation successfully started. Any information from the operation will be printed to Vault's server logs.");
+        resp.status = Some(202);
+        Ok(Some(resp))
     }
 }

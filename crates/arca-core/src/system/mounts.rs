@@ -424,10 +424,15 @@ impl SystemBackend {
                 "given default lease TTL greater than given max lease TTL",
             ));
         }
-        if Duration::from_secs(entry.config.max_lease_ttl) > core.config.max_lease_ttl {
-            return Err(Error::invalid(
-                "given max lease TTL greater than system max lease TTL",
-            ));
+        // A mount's own max may exceed the system's (it overrides it, as in Vault); only a
+        // default with no mount max to bound it is checked against the system max.
+        if entry.config.max_lease_ttl == 0
+            && Duration::from_secs(entry.config.default_lease_ttl) > core.config.max_lease_ttl
+        {
+            return Err(Error::invalid(format!(
+                "given default lease TTL greater than system max lease TTL of {}",
+                core.config.max_lease_ttl.as_secs()
+            )));
         }
         let _ = req;
         core.mount(entry).await?;

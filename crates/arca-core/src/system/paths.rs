@@ -137,7 +137,9 @@ impl SystemBackend {
                 .help("Count of leases.", ""),
             Path::new("leases/lookup")
                 .field("lease_id", FieldType::String, "The lease identifier to renew. This is included with a lease.")
+                .field("prefix", FieldType::String, "The path to list leases under.")
                 .op(Operation::Update, h!(lease_lookup))
+                .op(Operation::List, h!(lease_list))
                 .help("View or list lease metadata.", ""),
             Path::new("leases/lookup/{prefix*}")
                 .field("prefix", FieldType::String, "The path to list leases under.")
