@@ -6,9 +6,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{verify_server_name, WebPkiServerVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::server::ParsedCertificate;
+use rustls::CertificateError;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use crate::config::TlsSettings;
@@ -23,8 +26,16 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>> {
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
+    } else if settings.ca_cert.is_none() && settings.ca_path.is_none() {
+        builder.with_root_certificates(system_roots())
     } else {
-        builder.with_root_certificates(roots(settings)?)
+        let (store, trusted) = configured_roots(settings)?;
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider)
+            .build()
+            .map_err(|e| tls_setup(e.to_string()))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(TrustedSelfSigned { webpki, trusted }))
     };
     let mut config = match (&settings.client_cert, &settings.client_key) {
         (Some(cert), Some(key)) => {
@@ -65,16 +76,24 @@ fn tls_setup(message: String) -> Error {
     }
 }
 
-fn roots(settings: &TlsSettings) -> Result<RootCertStore> {
+fn system_roots() -> RootCertStore {
+    // Unreadable system certificates are skipped: one bad file must not stop the CLI.
     let mut store = RootCertStore::empty();
-    if settings.ca_cert.is_none() && settings.ca_path.is_none() {
-        // Unreadable system certificates are skipped: one bad file must not stop the CLI.
-        let found = rustls_native_certs::load_native_certs();
-        store.add_parsable_certificates(found.certs);
-        return Ok(store);
-    }
+    store.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    store
+}
+
+/// The CA file and directory the configuration names, as a root store and as the list of
+/// certificates themselves (for `TrustedSelfSigned`).
+fn configured_roots(
+    settings: &TlsSettings,
+) -> Result<(RootCertStore, Vec<CertificateDer<'static>>)> {
+    let mut store = RootCertStore::empty();
+    let mut trusted = Vec::new();
     if let Some(file) = &settings.ca_cert {
-        add_all(&mut store, read_certs(file, "CA certificate")?, file)?;
+        let certs = read_certs(file, "CA certificate")?;
+        add_all(&mut store, certs.clone(), file)?;
+        trusted.extend(certs);
     }
     if let Some(dir) = &settings.ca_path {
         let entries = std::fs::read_dir(dir).map_err(|e| Error::LocalFile {
@@ -86,7 +105,8 @@ fn roots(settings: &TlsSettings) -> Result<RootCertStore> {
             let path = entry.path();
             if path.is_file() {
                 if let Ok(certs) = read_certs(&path, "CA certificate") {
-                    add_all(&mut store, certs, &path)?;
+                    add_all(&mut store, certs.clone(), &path)?;
+                    trusted.extend(certs);
                 }
             }
         }
@@ -96,7 +116,7 @@ fn roots(settings: &TlsSettings) -> Result<RootCertStore> {
             "no CA certificates found in the given CA file or directory".into(),
         ));
     }
-    Ok(store)
+    Ok((store, trusted))
 }
 
 fn add_all(
@@ -128,6 +148,78 @@ fn read_certs(path: &Path, what: &'static str) -> Result<Vec<CertificateDer<'sta
         return Err(err("no PEM certificate in the file".into()));
     }
     Ok(certs)
+}
+
+/// Verification against the configured CAs, which also accepts a server certificate that is
+/// itself one of those CAs (`CA:TRUE`, as `openssl req -x509` makes by default): Go's
+/// verifier, and so Vault's CLI, accepts a leaf found in the trusted pool, webpki refuses it as
+/// "CA used as end entity". The certificate must be byte-identical to a configured one and
+/// valid for the server name; webpki has already checked its validity period by then.
+#[derive(Debug)]
+struct TrustedSelfSigned {
+    webpki: Arc<WebPkiServerVerifier>,
+    trusted: Vec<CertificateDer<'static>>,
+}
+
+fn is_ca_used_as_end_entity(error: &rustls::Error) -> bool {
+    matches!(
+        error,
+        rustls::Error::InvalidCertificate(CertificateError::Other(other))
+            if matches!(other.0.downcast_ref::<webpki::Error>(), Some(webpki::Error::CaUsedAsEndEntity))
+    )
+}
+
+impl ServerCertVerifier for TrustedSelfSigned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        match self.webpki.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Err(e)
+                if is_ca_used_as_end_entity(&e)
+                    && self
+                        .trusted
+                        .iter()
+                        .any(|c| c.as_ref() == end_entity.as_ref()) =>
+            {
+                verify_server_name(&ParsedCertificate::try_from(end_entity)?, server_name)?;
+                Ok(ServerCertVerified::assertion())
+            }
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
 }
 
 /// `-tls-skip-verify`: any certificate chain is accepted; the handshake signature still

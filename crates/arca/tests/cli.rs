@@ -292,6 +292,29 @@ fn kv_v2_json_matches_bao() {
     );
     let b = s.bao_ok(&["kv", "get", "-version=3", "-field=user", "secret/b-app"]);
     assert_eq!(b, field);
+    // `-field=data` is the whole secret (Vault's special case), a scripting idiom with JSON.
+    let whole = |out: String| serde_json::from_str::<Value>(&out).unwrap();
+    assert_eq!(
+        whole(arca_ok(
+            &s,
+            &[
+                "kv",
+                "get",
+                "-version=3",
+                "-format=json",
+                "-field=data",
+                "secret/a-app"
+            ]
+        )),
+        whole(s.bao_ok(&[
+            "kv",
+            "get",
+            "-version=3",
+            "-format=json",
+            "-field=data",
+            "secret/b-app"
+        ])),
+    );
     // The latest version is deleted: no data, as bao says.
     let out = arca(&s, &["kv", "get", "-field=user", "secret/a-app"]);
     assert_eq!(out.status.code(), Some(2));
@@ -703,6 +726,8 @@ fn audit_devices_match_bao() {
     let out = arca(&s, &["audit", "list"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("No audit devices are enabled."));
+    // Machine output of "none" is the empty map, and success (as bao).
+    assert_eq!(arca_json(&s, &["audit", "list"]), json!({}));
     let log = s.dir().join("audit.log");
     let opt = format!("file_path={}", log.display());
     assert_eq!(
@@ -1440,6 +1465,17 @@ leaf = (x509.CertificateBuilder().subject_name(name("127.0.0.1")).issuer_name(ca
         .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=2))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .sign(ca_key, hashes.SHA256()))
+# What `openssl req -x509` makes by default: one certificate, CA:TRUE, serving as the leaf.
+self_key = ec.generate_private_key(ec.SECP256R1())
+selfsigned = (x509.CertificateBuilder().subject_name(name("localhost")).issuer_name(name("localhost"))
+      .public_key(self_key.public_key()).serial_number(x509.random_serial_number())
+      .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=2))
+      .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+      .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+      .sign(self_key, hashes.SHA256()))
+open(d + "/selfsigned.pem", "wb").write(selfsigned.public_bytes(serialization.Encoding.PEM))
+open(d + "/selfsigned.key", "wb").write(self_key.private_bytes(serialization.Encoding.PEM,
+    serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
 open(d + "/ca.pem", "wb").write(ca.public_bytes(serialization.Encoding.PEM))
 open(d + "/server.pem", "wb").write(leaf.public_bytes(serialization.Encoding.PEM))
 open(d + "/server.key", "wb").write(key.private_bytes(serialization.Encoding.PEM,
@@ -1464,60 +1500,97 @@ impl Drop for TlsServer {
     }
 }
 
+impl TlsServer {
+    /// Starts a server whose TLS listener uses `cert`/`key` in `dir` and waits until
+    /// `arca status` with `trust` flags answers (2: not initialized, hence sealed).
+    fn start(dir: &std::path::Path, cert: &str, key: &str, trust: &[&str]) -> (TlsServer, String) {
+        let port = free_port();
+        let d = dir.display();
+        let cfg = dir.join("config.hcl");
+        std::fs::write(
+            &cfg,
+            format!(
+                "storage \"file\" {{\n  path = \"{d}/data\"\n}}\nlistener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  tls_cert_file = \"{d}/{cert}\"\n  tls_key_file = \"{d}/{key}\"\n}}\ndisable_mlock = true\n"
+            ),
+        )
+        .unwrap();
+        let log = std::fs::File::create(dir.join("server.log")).unwrap();
+        let server = TlsServer {
+            child: Command::new(arca_bin())
+                .args(["server", &format!("-config={}", cfg.display())])
+                .env("HOME", dir)
+                .stdout(Stdio::from(log.try_clone().unwrap()))
+                .stderr(Stdio::from(log))
+                .spawn()
+                .unwrap(),
+        };
+        let addr = format!("https://127.0.0.1:{port}");
+        for _ in 0..200 {
+            if tls_status(dir, &addr, &[], trust).status.code() == Some(2) {
+                return (server, addr);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!(
+            "TLS server did not come up: {}",
+            std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+        );
+    }
+}
+
+/// `arca status` against `addr` with only the given environment and flags.
+fn tls_status(dir: &std::path::Path, addr: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut c = Command::new(arca_bin());
+    for (k, _) in std::env::vars() {
+        if VAR_PREFIXES.iter().any(|p| k.starts_with(p)) {
+            c.env_remove(k);
+        }
+    }
+    c.env("HOME", dir).env("VAULT_ADDR", addr);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.arg("status").args(args).output().unwrap()
+}
+
+/// A self-signed certificate that is its own CA (what `openssl req -x509` makes) is trusted
+/// when it is the configured CA, as Vault's Go client does; still checked for the name.
+#[test]
+fn tls_trusts_a_self_signed_ca_certificate_given_as_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    make_certs(dir.path());
+    let cert = dir.path().join("selfsigned.pem");
+    let flag = format!("-ca-cert={}", cert.display());
+    let (_server, addr) =
+        TlsServer::start(dir.path(), "selfsigned.pem", "selfsigned.key", &[&flag]);
+    let env = [("VAULT_CACERT", cert.to_str().unwrap())];
+    assert_eq!(
+        tls_status(dir.path(), &addr, &env, &[]).status.code(),
+        Some(2)
+    );
+    let out = tls_status(
+        dir.path(),
+        &addr,
+        &[("VAULT_TLS_SERVER_NAME", "other.example")],
+        &[&flag],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    // Another CA does not make it trusted.
+    let other = format!("-ca-cert={}", dir.path().join("ca.pem").display());
+    assert_eq!(
+        tls_status(dir.path(), &addr, &[], &[&other]).status.code(),
+        Some(1)
+    );
+}
+
 #[test]
 fn tls_trust_and_skip_verify() {
     let dir = tempfile::tempdir().unwrap();
     make_certs(dir.path());
-    let port = free_port();
-    let d = dir.path().display();
-    let cfg = dir.path().join("config.hcl");
-    std::fs::write(
-        &cfg,
-        format!(
-            "storage \"file\" {{\n  path = \"{d}/data\"\n}}\nlistener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  tls_cert_file = \"{d}/server.pem\"\n  tls_key_file = \"{d}/server.key\"\n}}\ndisable_mlock = true\n"
-        ),
-    )
-    .unwrap();
-    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-    let _server = TlsServer {
-        child: Command::new(arca_bin())
-            .args(["server", &format!("-config={}", cfg.display())])
-            .env("HOME", dir.path())
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap(),
-    };
-    let addr = format!("https://127.0.0.1:{port}");
     let ca = dir.path().join("ca.pem");
-    let status = |extra: &[(&str, &str)], args: &[&str]| -> Output {
-        let mut c = Command::new(arca_bin());
-        for (k, _) in std::env::vars() {
-            if VAR_PREFIXES.iter().any(|p| k.starts_with(p)) {
-                c.env_remove(k);
-            }
-        }
-        c.env("HOME", dir.path()).env("VAULT_ADDR", &addr);
-        for (k, v) in extra {
-            c.env(k, v);
-        }
-        c.arg("status").args(args).output().unwrap()
-    };
-    // Reachable means status answers: 2 (not initialized, hence sealed).
     let ca_flag = format!("-ca-cert={}", ca.display());
-    let mut ready = false;
-    for _ in 0..200 {
-        if status(&[], &[&ca_flag]).status.code() == Some(2) {
-            ready = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert!(
-        ready,
-        "TLS server did not come up: {}",
-        std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
-    );
+    let (_server, addr) = TlsServer::start(dir.path(), "server.pem", "server.key", &[&ca_flag]);
+    let status = |extra: &[(&str, &str)], args: &[&str]| tls_status(dir.path(), &addr, extra, args);
 
     assert_eq!(
         status(&[("VAULT_CACERT", ca.to_str().unwrap())], &[])

@@ -199,7 +199,8 @@ print("ok")
 }
 
 /// Vault's messages and statuses for the failure cases clients rely on (each observed on
-/// `bao server -dev` 2.7.2).
+/// `bao server -dev` 2.7.2, except `nonce` on a non-convergent key: OpenBao drops that field
+/// and encrypts with a warning, Vault refuses it; Arca refuses it rather than ignore a field).
 #[test]
 fn errors_and_batch_results_match_openbao() {
     let s = Server::dev();

@@ -104,11 +104,12 @@ fn list(ctx: &Ctx, detailed: bool) -> CliResult {
         .cloned()
         .unwrap_or(v);
     let map = devices.as_object().cloned().unwrap_or_default();
-    if map.is_empty() {
-        return Err(CliError::server("No audit devices are enabled."));
-    }
+    // Machine formats print the empty map and succeed (as bao); only the table says "none".
     if ctx.format != Format::Table || ctx.flags.field.is_some() {
         return ctx.print_data(&devices);
+    }
+    if map.is_empty() {
+        return Err(CliError::server("No audit devices are enabled."));
     }
     let g = |m: &Value, k: &str| m.get(k).map(cell).unwrap_or_default();
     let rows: Vec<Vec<String>> = map

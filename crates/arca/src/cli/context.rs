@@ -191,12 +191,16 @@ pub fn token_helper_path() -> CliResult<PathBuf> {
     if let Some(p) = ProcessEnv.get("TOKEN_PATH") {
         return Ok(PathBuf::from(p));
     }
-    let home = std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
+    // HOME, else the user database's home directory (as Go's go-homedir, so services run
+    // without HOME still find the same file as bao and vault).
+    let home = std::env::home_dir()
+        .filter(|h| !h.as_os_str().is_empty())
         .ok_or_else(|| {
-            CliError::Local("cannot find the token helper file: HOME is not set".into())
+            CliError::Local(
+                "cannot find the token helper file: HOME is not set and the user has no home directory".into(),
+            )
         })?;
-    Ok(PathBuf::from(home).join(".vault-token"))
+    Ok(home.join(".vault-token"))
 }
 
 pub fn read_token_helper() -> CliResult<Option<String>> {

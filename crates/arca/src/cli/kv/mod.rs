@@ -227,7 +227,12 @@ fn get(ctx: &Ctx, a: GetArgs) -> CliResult {
         let Some(data) = data else {
             return Err(CliError::server(format!("No data found at {path}")));
         };
-        let found = data.get(field).cloned().filter(|x| !x.is_null());
+        // As Vault: `-field=data` means the whole secret unless the secret has a key "data".
+        let found = if field == "data" && data.get("data").is_none() {
+            Some(data.clone())
+        } else {
+            data.get(field).cloned().filter(|x| !x.is_null())
+        };
         return ctx.print_field(found, field, "secret", Some(&v));
     }
     if ctx.format != Format::Table || v.get("wrap_info").is_some_and(|w| !w.is_null()) {
