@@ -148,20 +148,30 @@ impl MountEntry {
                 config[name] = json!(list);
             }
         }
-        json!({
+        // As Vault: the core's own mounts have no options and no deprecation status; mounts
+        // an operator enabled show their options (`{}` when none) and "supported".
+        let core_mount = matches!(
+            self.backend_type.as_str(),
+            "token" | "cubbyhole" | "system" | "identity"
+        );
+        let mut out = json!({
             "accessor": self.accessor,
             "config": config,
             "description": self.description,
             "external_entropy_access": self.external_entropy_access,
             "local": self.local,
-            "options": if self.options.is_empty() { Value::Null } else { json!(self.options) },
+            "options": if core_mount && self.options.is_empty() { Value::Null } else { json!(self.options) },
             "plugin_version": self.plugin_version,
             "running_plugin_version": self.running_version,
             "running_sha256": "",
             "seal_wrap": self.seal_wrap,
             "type": self.backend_type,
             "uuid": self.uuid,
-        })
+        });
+        if !core_mount {
+            out["deprecation_status"] = json!("supported");
+        }
+        out
     }
 }
 
@@ -194,13 +204,18 @@ pub struct MountHandle {
 
 impl MountHandle {
     pub fn effective_default_ttl(&self) -> Duration {
+        self.configured_default_ttl().min(self.effective_max_ttl())
+    }
+
+    /// The mount's default TTL (else the system's) before the max caps it: what Vault's tune
+    /// read shows.
+    pub fn configured_default_ttl(&self) -> Duration {
         let e = self.entry.load();
-        let d = if e.config.default_lease_ttl == 0 {
+        if e.config.default_lease_ttl == 0 {
             self.system_default_ttl
         } else {
             Duration::from_secs(e.config.default_lease_ttl)
-        };
-        d.min(self.effective_max_ttl())
+        }
     }
 
     pub fn effective_max_ttl(&self) -> Duration {

@@ -95,6 +95,18 @@ fn mount_max_ttl_may_exceed_the_system_max() {
     ]);
     let (_, body) = s.req("GET", "/v1/sys/mounts/long/tune", None);
     assert_eq!(body["data"]["max_lease_ttl"], 87600 * 3600, "{body}");
+    // The tune read shows the default as configured (here the system's), not capped by the
+    // mount's max: what OpenBao shows.
+    s.bao_ok(&[
+        "secrets",
+        "enable",
+        "-path=short",
+        "-max-lease-ttl=2h",
+        "kv",
+    ]);
+    let (_, body) = s.req("GET", "/v1/sys/mounts/short/tune", None);
+    assert_eq!(body["data"]["default_lease_ttl"], 2764800, "{body}");
+    assert_eq!(body["data"]["max_lease_ttl"], 7200, "{body}");
     let (_, body) = s.req("GET", "/v1/sys/mounts/secret/tune", None);
     assert_eq!(body["data"]["max_lease_ttl"], 43800 * 3600, "{body}");
     let out = s.bao(&[

@@ -195,7 +195,7 @@ impl SystemBackend {
         let mut m = Map::new();
         m.insert(
             "default_lease_ttl".into(),
-            json!(r.handle.effective_default_ttl().as_secs()),
+            json!(r.handle.configured_default_ttl().as_secs()),
         );
         m.insert(
             "max_lease_ttl".into(),
@@ -395,11 +395,9 @@ impl SystemBackend {
             options.insert("version".into(), "2".into());
         }
         if backend_type == "kv" {
+            // No version means version 1, and is stored as given (Vault shows `{}`).
             match options.get("version").map(String::as_str) {
-                None | Some("") => {
-                    options.insert("version".into(), "1".into());
-                }
-                Some("1") | Some("2") => {}
+                None | Some("") | Some("1") | Some("2") => {}
                 Some(other) => {
                     return Err(Error::invalid(format!(
                         "invalid KV version {other:?}: expected 1 or 2"
