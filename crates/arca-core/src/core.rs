@@ -642,7 +642,8 @@ impl Core {
         Ok(())
     }
 
-    /// Moves a mount to a new path: its data stays (it is keyed by UUID); its leases follow.
+    /// Moves a mount to a new path: its data stays (it is keyed by UUID); its leases are
+    /// revoked, as in Vault.
     pub async fn remount(&self, from: &str, to: &str) -> Result<()> {
         let active = self.active()?;
         let _lock = active.mount_lock.lock().await;
@@ -684,6 +685,10 @@ impl Core {
                 )));
             }
         }
+        // As Vault: the leases of a moved mount (and so the tokens of a moved auth method)
+        // are revoked, through the mount while it is still at its old path. A revocation that
+        // fails stops the move before anything changed.
+        self.revoke_prefix(from, false).await?;
         self.barrier.put_json(&entry.storage_key(), &entry).await?;
         active.router.remove(from);
         route_entry.handle.entry.store(Arc::new(entry));
@@ -694,7 +699,6 @@ impl Core {
             route: new_route.clone(),
         });
         active.router.insert(moved);
-        self.move_leases(from, &new_route).await?;
         Ok(())
     }
 

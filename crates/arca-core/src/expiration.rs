@@ -216,22 +216,6 @@ impl Core {
         Ok(())
     }
 
-    /// Rewrites lease ids after a remount (their records move, their expiry stays).
-    pub(crate) async fn move_leases(&self, from: &str, to: &str) -> Result<()> {
-        let active = self.active()?;
-        for id in active.leases.ids_with_prefix(from).await? {
-            let Some(old) = active.leases.get(&id).await? else {
-                continue;
-            };
-            let mut new = old.clone();
-            new.lease_id = format!("{to}{}", &id[from.len()..]);
-            new.path = format!("{to}{}", old.path.strip_prefix(from).unwrap_or(&old.path));
-            active.leases.create(&new).await?;
-            active.leases.delete(&old).await?;
-        }
-        Ok(())
-    }
-
     /// One pass of the expiration loop: revoke what is due. Returns how many were handled.
     pub async fn expire_due(&self) -> Result<usize> {
         self.expire_due_at(now_unix()).await

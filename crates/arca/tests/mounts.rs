@@ -263,6 +263,31 @@ fn mount_errors_follow_vault() {
         .contains("cannot downgrade"));
 }
 
+/// Moving an auth method revokes the logins made through it (Vault revokes a moved mount's
+/// leases), and its users move with it.
+#[test]
+fn moving_an_auth_mount_revokes_its_logins() {
+    let s = Server::dev();
+    s.bao_ok(&["auth", "enable", "-path=upa", "userpass"]);
+    s.bao_ok(&["write", "auth/upa/users/u", "password=p", "token_ttl=1h"]);
+    let (code, body) = s.req(
+        "POST",
+        "/v1/auth/upa/login/u",
+        Some(json!({"password": "p"})),
+    );
+    assert_eq!(code, 200, "{body}");
+    let token = body["auth"]["client_token"].as_str().unwrap().to_string();
+    s.bao_ok(&["auth", "move", "auth/upa", "auth/upb"]);
+    let (code, _) = s.req_token(&token, "GET", "/v1/auth/token/lookup-self", None);
+    assert_eq!(code, 403, "a login through the moved mount must be revoked");
+    let (code, body) = s.req(
+        "POST",
+        "/v1/auth/upb/login/u",
+        Some(json!({"password": "p"})),
+    );
+    assert_eq!(code, 200, "the users moved with the mount: {body}");
+}
+
 #[test]
 fn move_keeps_data_and_reports_status() {
     let s = Server::dev();
