@@ -264,20 +264,20 @@ fn encode_path(path: &str) -> String {
     hex::encode(path.trim_end_matches('/'))
 }
 
-/// HMACs every string inside a value, except top-level keys in `skip`.
-fn salt_value(d: &Device, v: &Value, skip: &[String], top: bool) -> Value {
+/// HMACs every string inside a value except those whose nearest key is in `skip`, at any
+/// depth (Vault's hash walker: a KV v2 `data.pw` is skipped by `pw`; lists are transparent).
+fn salt_value(d: &Device, v: &Value, skip: &[String], keep_strings: bool) -> Value {
     match v {
+        Value::String(s) if keep_strings => Value::String(s.clone()),
         Value::String(s) => Value::String(d.hash(s)),
-        Value::Array(a) => Value::Array(a.iter().map(|x| salt_value(d, x, skip, false)).collect()),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| salt_value(d, x, skip, keep_strings))
+                .collect(),
+        ),
         Value::Object(m) => Value::Object(
             m.iter()
-                .map(|(k, x)| {
-                    if top && skip.iter().any(|s| s == k) {
-                        (k.clone(), x.clone())
-                    } else {
-                        (k.clone(), salt_value(d, x, skip, false))
-                    }
-                })
+                .map(|(k, x)| (k.clone(), salt_value(d, x, skip, skip.contains(k))))
                 .collect(),
         ),
         other => other.clone(),
@@ -288,7 +288,7 @@ fn maybe_salt_map(d: &Device, m: &Map<String, Value>, skip: &[String]) -> Value 
     if d.log_raw {
         Value::Object(m.clone())
     } else {
-        salt_value(d, &Value::Object(m.clone()), skip, true)
+        salt_value(d, &Value::Object(m.clone()), skip, false)
     }
 }
 

@@ -392,8 +392,14 @@ pub async fn serve(
                 Ok(b) => b,
                 Err(e) => return error_response(&e),
             };
+            // Vault's isForm: the form content type, and a body that does not start like JSON
+            // (curl -d sends that type with JSON bodies; broken JSON must stay a 400).
             let form = header_str(&parts.headers, "content-type")
-                .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+                .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+                && !bytes
+                    .iter()
+                    .find(|b| !b.is_ascii_whitespace())
+                    .is_some_and(|b| matches!(b, b'{' | b'['));
             match parse_json_body(&bytes) {
                 Ok(m) => m,
                 // A form body is accepted when it is not JSON, as Vault does.

@@ -446,6 +446,26 @@ audit "file" "raw" { options { file_path = "{dir}/raw.log" log_raw = "true" hmac
     let hashed = std::fs::read_to_string(s.dir().join("audit.log")).unwrap();
     assert!(hashed.contains("plain-value"));
     assert!(!hashed.contains("hidden-value"));
+    // At any depth, as Vault's hash walker: KV v2 keeps values under "data".
+    let (code, body) = s.req(
+        "POST",
+        "/v1/sys/mounts/secret",
+        Some(json!({"type": "kv", "options": {"version": "2"}})),
+    );
+    assert_eq!(code, 204, "{body}");
+    s.req(
+        "POST",
+        "/v1/sys/mounts/secret/tune",
+        Some(json!({"audit_non_hmac_request_keys": ["pw"]})),
+    );
+    s.req(
+        "POST",
+        "/v1/secret/data/nested",
+        Some(json!({"data": {"pw": "nested-plain", "other": "nested-hidden"}})),
+    );
+    let hashed = std::fs::read_to_string(s.dir().join("audit.log")).unwrap();
+    assert!(hashed.contains("nested-plain"));
+    assert!(!hashed.contains("nested-hidden"));
 }
 
 #[test]

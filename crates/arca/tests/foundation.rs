@@ -165,6 +165,18 @@ fn http_errors_are_clear_and_never_500() {
     )
     .unwrap();
     assert_eq!(code, 400, "{}", String::from_utf8_lossy(&body));
+    // Broken JSON with curl's default form content type is still broken JSON (Vault's isForm),
+    // never a form that creates something.
+    let (code, _, body) = http_raw(
+        &s.addr,
+        "POST",
+        "/v1/auth/token/create",
+        Some("root"),
+        Some(br#" {"policies":"#.to_vec()),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+    )
+    .unwrap();
+    assert_eq!(code, 400, "{}", String::from_utf8_lossy(&body));
     let (code, body) = s.req("GET", "/v1/nonexistent/path", None);
     assert_eq!(code, 404, "{body}");
     let (code, _, _) =
