@@ -45,9 +45,40 @@ pub struct Device {
     hmac_accessor: bool,
     prefix: String,
     sink: Arc<dyn AuditSink>,
+    /// Entries waiting for this device's writer, in the order they were broadcast.
+    queue: tokio::sync::mpsc::Sender<QueuedEntry>,
     pub failures: std::sync::atomic::AtomicU64,
     pub healthy: std::sync::atomic::AtomicBool,
     pub last_error: std::sync::Mutex<String>,
+}
+
+/// One entry for one device, and where to say whether it was recorded.
+struct QueuedEntry {
+    line: Vec<u8>,
+    recorded: tokio::sync::mpsc::Sender<bool>,
+}
+
+/// Entries a device may have waiting; past this it is stalled and entries fail at once.
+const DEVICE_QUEUE: usize = 1024;
+/// How long a broadcast waits for some device to record an entry.
+const BROADCAST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Writes a device's entries one after another, so each device records them in the order
+/// they were broadcast (a request entry before its response entry). Ends when the device is
+/// dropped.
+async fn device_writer(
+    device: std::sync::Weak<Device>,
+    sink: Arc<dyn AuditSink>,
+    mut queue: tokio::sync::mpsc::Receiver<QueuedEntry>,
+) {
+    while let Some(entry) = queue.recv().await {
+        let result = sink.write(entry.line).await;
+        let ok = result.is_ok();
+        if let Some(device) = device.upgrade() {
+            device.record(result);
+        }
+        let _ = entry.recorded.try_send(ok);
+    }
 }
 
 impl Device {
@@ -79,6 +110,23 @@ impl Device {
 pub struct AuditBroker {
     storage: Arc<dyn Storage>,
     devices: ArcSwap<Vec<Arc<Device>>>,
+    /// `allow_audit_log_prefixing` from the server config: a prefix is attacker-chosen text at
+    /// the start of every line of a file (CVE-2025-6000), so it is refused unless allowed.
+    allow_prefix: bool,
+}
+
+/// Vault's test entry, written through a device before it is enabled.
+fn test_probe() -> Value {
+    json!({
+        "time": crate::time::rfc3339_now(),
+        "type": "request",
+        "request": {
+            "id": crate::crypto::random_uuid().unwrap_or_default(),
+            "operation": "update",
+            "namespace": {"id": "root"},
+            "path": "sys/audit/test",
+        },
+    })
 }
 
 fn opt_bool(options: &HashMap<String, String>, key: &str, default: bool) -> Result<bool> {
@@ -93,10 +141,11 @@ fn opt_bool(options: &HashMap<String, String>, key: &str, default: bool) -> Resu
 }
 
 impl AuditBroker {
-    pub fn new(storage: Arc<dyn Storage>) -> Self {
+    pub fn new(storage: Arc<dyn Storage>, allow_prefix: bool) -> Self {
         AuditBroker {
             storage,
             devices: ArcSwap::from_pointee(Vec::new()),
+            allow_prefix,
         }
     }
 
@@ -109,7 +158,10 @@ impl AuditBroker {
     }
 
     /// Opens a device and adds it. The salt is created once per device path and kept.
-    pub async fn enable(&self, spec: DeviceSpec) -> Result<()> {
+    /// Enables a device. `probe` (devices enabled through the API) first writes Vault's test
+    /// entry through it and refuses the device if that fails, so a typo in an address cannot
+    /// become the only device and refuse every later request (unless `skip_test` says so).
+    pub async fn enable(&self, spec: DeviceSpec, probe: bool) -> Result<()> {
         if self.devices.load().iter().any(|d| d.spec.path == spec.path) {
             return Err(Error::invalid(format!(
                 "path already in use: {}",
@@ -125,7 +177,28 @@ impl AuditBroker {
                 )));
             }
         }
+        if spec.options.contains_key("prefix") && !self.allow_prefix {
+            return Err(Error::invalid(
+                "audit log prefixing is not allowed: set allow_audit_log_prefixing = true in the server configuration",
+            ));
+        }
         let sink = open_device(&spec)?;
+        if probe && !opt_bool(&spec.options, "skip_test", false)? {
+            let mut line = spec
+                .options
+                .get("prefix")
+                .cloned()
+                .unwrap_or_default()
+                .into_bytes();
+            line.extend(serde_json::to_vec(&test_probe()).map_err(Error::internal)?);
+            line.push(b'\n');
+            if let Err(e) = sink.write(line).await {
+                sink.close();
+                return Err(Error::invalid(format!(
+                    "audit backend failed test message: {e}"
+                )));
+            }
+        }
         let salt_key = format!("{SALT_PREFIX}{}", spec.path.trim_end_matches('/'));
         let salt = match self.storage.get(&salt_key).await? {
             Some(s) => s,
@@ -137,17 +210,20 @@ impl AuditBroker {
                 fresh
             }
         };
+        let (queue, queued) = tokio::sync::mpsc::channel(DEVICE_QUEUE);
         let device = Arc::new(Device {
             prefix: spec.options.get("prefix").cloned().unwrap_or_default(),
             spec,
             salt: HmacKey::new(&salt),
             log_raw,
             hmac_accessor,
-            sink,
+            sink: sink.clone(),
+            queue,
             failures: 0.into(),
             healthy: true.into(),
             last_error: std::sync::Mutex::new(String::new()),
         });
+        tokio::spawn(device_writer(Arc::downgrade(&device), sink, queued));
         self.devices.rcu(|list| {
             let mut l = (**list).clone();
             l.push(device.clone());
@@ -197,39 +273,47 @@ impl AuditBroker {
             .map(|d| d.hash(input))
     }
 
-    /// Writes one entry to every device and returns as soon as one of them has recorded it
-    /// (or all failed). Slow devices finish, or time out, in the background and keep their
-    /// health counters up to date: one dead device never holds requests beyond the time
-    /// the fastest healthy device takes.
+    /// Queues one entry for every device and returns as soon as one of them has recorded it
+    /// (or all failed, or none did within the deadline). Each device writes its entries in
+    /// queue order; slow ones finish, or time out, in the background and keep their health
+    /// counters up to date, and a stalled one whose queue is full fails at once: one dead
+    /// device never holds requests beyond the time the fastest healthy device takes.
     async fn broadcast(&self, build: impl Fn(&Device) -> Value) -> Result<()> {
         let devices = self.devices.load_full();
         if devices.is_empty() {
             return Ok(());
         }
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<bool>(devices.len());
+        let (recorded, mut results) = tokio::sync::mpsc::channel::<bool>(devices.len());
         for d in devices.iter() {
             let entry = build(d);
             let mut line = d.prefix.clone().into_bytes();
             line.extend(serde_json::to_vec(&entry).unwrap_or_default());
             line.push(b'\n');
-            let device = d.clone();
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let result = device.sink.write(line).await;
-                let ok = result.is_ok();
-                device.record(result);
-                let _ = tx.send(ok).await;
-            });
-        }
-        drop(tx);
-        while let Some(ok) = rx.recv().await {
-            if ok {
-                return Ok(());
+            let queued = QueuedEntry {
+                line,
+                recorded: recorded.clone(),
+            };
+            if d.queue.try_send(queued).is_err() {
+                d.record(Err(format!(
+                    "device is stalled: {DEVICE_QUEUE} entries are waiting to be written"
+                )));
             }
         }
-        Err(Error::AuditFailed(
-            "audit: all audit devices failed to log the request".into(),
-        ))
+        drop(recorded);
+        let first_success = async {
+            while let Some(ok) = results.recv().await {
+                if ok {
+                    return true;
+                }
+            }
+            false
+        };
+        match tokio::time::timeout(BROADCAST_DEADLINE, first_success).await {
+            Ok(true) => Ok(()),
+            _ => Err(Error::AuditFailed(
+                "audit: all audit devices failed to log the request".into(),
+            )),
+        }
     }
 
     /// Persists a device spec (API-created devices survive restarts).
@@ -573,8 +657,11 @@ impl Core {
             .await
     }
 
-    /// A denied request: Vault logs it with "permission denied"; Arca adds why (which rule
-    /// decided) in `arca_acl`, which the client never sees.
+    /// A denied request: Vault logs a request and a response entry with "permission denied"
+    /// (failed access is what auditors look for). `decision` is the ACL's when the token was
+    /// valid; without one the token was missing, unknown, expired or bound elsewhere, and the
+    /// auth block is Vault's `{"token_type":"default"}`. Arca adds why in `arca_acl`, which
+    /// the client never sees. Logging is best effort: the request is refused either way.
     pub(crate) async fn audit_denied(
         &self,
         active: &Active,
@@ -582,33 +669,56 @@ impl Core {
         req: &Request,
         caller: &Caller,
         mount_type: &str,
-        decision: &AclDecision,
+        decision: Option<&AclDecision>,
     ) {
         if !active.audit.is_enabled() {
             return;
         }
         let ctx = self.entry_context(active, creq, req, caller, mount_type);
+        let why = match decision {
+            Some(d) => json!({
+                "reason": d.reason,
+                "matched_path": d.matched_path,
+                "sources": d.sources,
+                "capabilities": d.capabilities,
+            }),
+            None => json!({
+                "reason": "the token is missing, unknown or expired, or not valid from this address",
+            }),
+        };
+        let auth = |d: &Device| match decision {
+            Some(_) => auth_block(d, &ctx, false),
+            None => json!({"token_type": "default"}),
+        };
         let time = crate::time::rfc3339_now();
-        let result = active
-            .audit
-            .broadcast(|d| {
-                json!({
-                    "time": time,
-                    "type": "request",
-                    "auth": auth_block(d, &ctx, false),
-                    "request": request_block(d, &ctx),
-                    "error": "permission denied",
-                    "arca_acl": {
-                        "reason": decision.reason,
-                        "matched_path": decision.matched_path,
-                        "sources": decision.sources,
-                        "capabilities": decision.capabilities,
-                    },
+        let message = Error::PermissionDenied.to_string();
+        for kind in ["request", "response"] {
+            let result = active
+                .audit
+                .broadcast(|d| {
+                    let mut entry = json!({
+                        "time": time,
+                        "type": kind,
+                        "auth": auth(d),
+                        "request": request_block(d, &ctx),
+                        "error": message,
+                        "arca_acl": why,
+                    });
+                    if kind == "response" {
+                        entry["response"] = json!({
+                            "mount_point": req.mount_point,
+                            "mount_type": mount_type,
+                            "mount_accessor": req.mount_accessor,
+                            "mount_class": mount_class(&req.mount_point),
+                            "data": {"error": maybe_hash(d, &message)},
+                        });
+                    }
+                    entry
                 })
-            })
-            .await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, "audit: failed to log a denied request");
+                .await;
+            if let Err(e) = result {
+                tracing::error!(error = %e, "audit: failed to log a denied request");
+            }
         }
     }
 
@@ -617,7 +727,7 @@ impl Core {
         for spec in &self.config.config_audit_devices {
             let mut spec = spec.clone();
             spec.from_config = true;
-            active.audit.enable(spec).await?;
+            active.audit.enable(spec, false).await?;
         }
         for spec in active.audit.stored().await? {
             if active
@@ -628,7 +738,7 @@ impl Core {
             {
                 continue;
             }
-            if let Err(e) = active.audit.enable(spec.clone()).await {
+            if let Err(e) = active.audit.enable(spec.clone(), false).await {
                 // A device that cannot open must not silently disappear: refuse to serve.
                 return Err(Error::internal(format!(
                     "failed to set up audit device {:?}: {e}",

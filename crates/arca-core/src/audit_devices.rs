@@ -1,6 +1,7 @@
 //! Audit device sinks: file (including `stdout` and `discard`), syslog and socket. Every write
-//! is bounded by a timeout so a dead device can never stall the server; failures are reported
-//! to the broker, which counts them and decides fail-closed.
+//! is bounded by a timeout, and blocking writes run on a thread per sink, so a dead device can
+//! never stall the server; failures are reported to the broker, which counts them and decides
+//! fail-closed.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -39,12 +40,13 @@ pub fn open_device(spec: &DeviceSpec) -> Result<Arc<dyn AuditSink>> {
 }
 
 fn known_options(options: &HashMap<String, String>, allowed: &[&str]) -> Result<()> {
-    const COMMON: [&str; 5] = [
+    const COMMON: [&str; 6] = [
         "log_raw",
         "hmac_accessor",
         "prefix",
         "format",
         "elide_list_responses",
+        "skip_test",
     ];
     for key in options.keys() {
         if !allowed.contains(&key.as_str()) && !COMMON.contains(&key.as_str()) {
@@ -56,15 +58,53 @@ fn known_options(options: &HashMap<String, String>, allowed: &[&str]) -> Result<
     Ok(())
 }
 
-/// Runs blocking I/O on the blocking pool with a deadline.
-async fn bounded<F>(timeout: Duration, f: F) -> std::result::Result<(), String>
-where
-    F: FnOnce() -> std::result::Result<(), String> + Send + 'static,
-{
-    match tokio::time::timeout(timeout, tokio::task::spawn_blocking(f)).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => Err(format!("audit write task failed: {e}")),
-        Err(_) => Err(format!("audit write timed out after {timeout:?}")),
+/// One sink's blocking writes, done in order on a thread of its own. A write that has not
+/// finished within the timeout is reported failed; while it stays stuck, one more write may
+/// wait behind it and any further one fails at once. A hung file (a stalled NFS mount, a FIFO
+/// nobody reads) so costs one thread, never the runtime's blocking pool that every other
+/// device and request share.
+struct BlockingWriter {
+    jobs: std::sync::mpsc::SyncSender<BlockingJob>,
+}
+
+type BlockingJob = (
+    Box<dyn FnOnce() -> std::result::Result<(), String> + Send>,
+    tokio::sync::oneshot::Sender<std::result::Result<(), String>>,
+);
+
+impl BlockingWriter {
+    fn start(what: &str) -> Result<BlockingWriter> {
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<BlockingJob>(1);
+        std::thread::Builder::new()
+            .name(format!("audit-{what}"))
+            .spawn(move || {
+                // Ends when the sink, and with it the sender, is dropped.
+                for (job, done) in queue {
+                    let _ = done.send(job());
+                }
+            })
+            .map_err(|e| Error::internal(format!("cannot start the audit writer: {e}")))?;
+        Ok(BlockingWriter { jobs })
+    }
+
+    async fn run<F>(&self, timeout: Duration, job: F) -> std::result::Result<(), String>
+    where
+        F: FnOnce() -> std::result::Result<(), String> + Send + 'static,
+    {
+        use std::sync::mpsc::TrySendError;
+        let (done, wait) = tokio::sync::oneshot::channel();
+        match self.jobs.try_send((Box::new(job), done)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                return Err("device is stalled: an earlier write has not finished".into())
+            }
+            Err(TrySendError::Disconnected(_)) => return Err("audit writer has stopped".into()),
+        }
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err("audit writer has stopped".into()),
+            Err(_) => Err(format!("audit write timed out after {timeout:?}")),
+        }
     }
 }
 
@@ -78,6 +118,7 @@ struct FileSink {
     target: FileTarget,
     mode: u32,
     file: Arc<Mutex<Option<std::fs::File>>>,
+    writer: BlockingWriter,
 }
 
 impl FileSink {
@@ -116,6 +157,7 @@ impl FileSink {
             target,
             mode,
             file: Arc::new(Mutex::new(None)),
+            writer: BlockingWriter::start("file")?,
         };
         sink.reopen().map_err(Error::invalid)?;
         Ok(Arc::new(sink))
@@ -147,23 +189,25 @@ impl AuditSink for FileSink {
         match &self.target {
             FileTarget::Discard => Ok(()),
             FileTarget::Stdout => {
-                bounded(DEFAULT_TIMEOUT, move || {
-                    let mut out = std::io::stdout().lock();
-                    out.write_all(&line).map_err(|e| e.to_string())?;
-                    out.flush().map_err(|e| e.to_string())
-                })
-                .await
+                self.writer
+                    .run(DEFAULT_TIMEOUT, move || {
+                        let mut out = std::io::stdout().lock();
+                        out.write_all(&line).map_err(|e| e.to_string())?;
+                        out.flush().map_err(|e| e.to_string())
+                    })
+                    .await
             }
             FileTarget::Path(_) => {
                 let file = self.file.clone();
-                bounded(DEFAULT_TIMEOUT, move || {
-                    let mut guard = file
-                        .lock()
-                        .map_err(|_| "audit file lock poisoned".to_string())?;
-                    let f = guard.as_mut().ok_or("audit file is closed")?;
-                    f.write_all(&line).map_err(|e| format!("write failed: {e}"))
-                })
-                .await
+                self.writer
+                    .run(DEFAULT_TIMEOUT, move || {
+                        let mut guard = file
+                            .lock()
+                            .map_err(|_| "audit file lock poisoned".to_string())?;
+                        let f = guard.as_mut().ok_or("audit file is closed")?;
+                        f.write_all(&line).map_err(|e| format!("write failed: {e}"))
+                    })
+                    .await
             }
         }
     }
@@ -171,17 +215,33 @@ impl AuditSink for FileSink {
     fn reopen(&self) -> std::result::Result<(), String> {
         if let FileTarget::Path(p) = &self.target {
             let fresh = Self::open_file(p, self.mode)?;
-            let mut guard = self
-                .file
-                .lock()
-                .map_err(|_| "audit file lock poisoned".to_string())?;
-            *guard = Some(fresh);
+            // A write in progress holds the lock for a moment; a stuck one holds it for good,
+            // and then the reopen gives up rather than block the caller.
+            for _ in 0..200 {
+                match self.file.try_lock() {
+                    Ok(mut guard) => {
+                        *guard = Some(fresh);
+                        return Ok(());
+                    }
+                    Err(std::sync::TryLockError::Poisoned(_)) => {
+                        return Err("audit file lock poisoned".into())
+                    }
+                    Err(std::sync::TryLockError::WouldBlock) => {
+                        std::thread::sleep(Duration::from_millis(10))
+                    }
+                }
+            }
+            return Err(format!(
+                "cannot reopen {}: a write to it is stuck",
+                p.display()
+            ));
         }
         Ok(())
     }
 
     fn close(&self) {
-        if let Ok(mut g) = self.file.lock() {
+        // Never waits on a stuck write: its thread drops the file when it ends.
+        if let Ok(mut g) = self.file.try_lock() {
             *g = None;
         }
     }
@@ -192,6 +252,7 @@ struct SyslogSink {
     facility: u8,
     tag: String,
     socket_path: PathBuf,
+    writer: BlockingWriter,
 }
 
 impl SyslogSink {
@@ -235,6 +296,7 @@ impl SyslogSink {
                 .cloned()
                 .unwrap_or_else(|| "vault".into()),
             socket_path,
+            writer: BlockingWriter::start("syslog")?,
         }))
     }
 }
@@ -253,15 +315,17 @@ impl AuditSink for SyslogSink {
         .into_bytes();
         msg.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(&line));
         let path = self.socket_path.clone();
-        bounded(DEFAULT_TIMEOUT, move || {
-            let sock = std::os::unix::net::UnixDatagram::unbound().map_err(|e| e.to_string())?;
-            sock.set_write_timeout(Some(DEFAULT_TIMEOUT))
-                .map_err(|e| e.to_string())?;
-            sock.send_to(&msg, &path)
-                .map(drop)
-                .map_err(|e| format!("syslog write to {} failed: {e}", path.display()))
-        })
-        .await
+        self.writer
+            .run(DEFAULT_TIMEOUT, move || {
+                let sock =
+                    std::os::unix::net::UnixDatagram::unbound().map_err(|e| e.to_string())?;
+                sock.set_write_timeout(Some(DEFAULT_TIMEOUT))
+                    .map_err(|e| e.to_string())?;
+                sock.send_to(&msg, &path)
+                    .map(drop)
+                    .map_err(|e| format!("syslog write to {} failed: {e}", path.display()))
+            })
+            .await
     }
 }
 

@@ -40,6 +40,8 @@ pub struct CoreConfig {
     pub api_addr: String,
     pub cluster_addr: String,
     pub unsafe_allow_api_audit_creation: bool,
+    /// Whether audit devices may have a `prefix` (OpenBao's `allow_audit_log_prefixing`).
+    pub allow_audit_log_prefixing: bool,
     /// Audit devices declared in the config file, enabled at every unseal.
     pub config_audit_devices: Vec<crate::audit::DeviceSpec>,
 }
@@ -55,6 +57,7 @@ impl Default for CoreConfig {
             api_addr: String::new(),
             cluster_addr: String::new(),
             unsafe_allow_api_audit_creation: false,
+            allow_audit_log_prefixing: false,
             config_audit_devices: Vec::new(),
         }
     }
@@ -366,7 +369,10 @@ impl Core {
             tokens: TokenStore::open(storage.clone()).await?,
             policies: PolicyStore::open(storage.clone()).await?,
             leases: LeaseStore::new(storage.clone()),
-            audit: crate::audit::AuditBroker::new(storage.clone()),
+            audit: crate::audit::AuditBroker::new(
+                storage.clone(),
+                self.config.allow_audit_log_prefixing,
+            ),
             cluster,
             mount_lock: Mutex::new(()),
             active_since: crate::time::rfc3339_now(),

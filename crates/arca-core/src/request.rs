@@ -233,8 +233,22 @@ impl Core {
             )));
         };
         let unauthenticated = SpecialPaths::matches(&route.special.unauthenticated, &rel);
-        let caller = self.resolve_caller(&active, &creq, unauthenticated).await?;
         let mount = route.entry();
+        let caller = match self.resolve_caller(&active, &creq, unauthenticated).await {
+            Ok(caller) => caller,
+            Err(Error::PermissionDenied) => {
+                // A refused token is audited too, as in Vault: its request and the refusal.
+                let caller = Caller {
+                    entry: None,
+                    token: creq.token.clone(),
+                };
+                let req = self.backend_request(&mut creq, &route, &rel, &caller);
+                self.audit_denied(&active, &creq, &req, &caller, &mount.backend_type, None)
+                    .await;
+                return Err(Error::PermissionDenied);
+            }
+            Err(e) => return Err(e),
+        };
         let mut req = self.backend_request(&mut creq, &route, &rel, &caller);
 
         // POST/PUT are updates unless the path says the target does not exist yet.
@@ -250,7 +264,7 @@ impl Core {
                 .authorize(&active, entry, &creq, &req, &route, &rel)
                 .await?;
             if !d.allowed {
-                self.audit_denied(&active, &creq, &req, &caller, &mount.backend_type, &d)
+                self.audit_denied(&active, &creq, &req, &caller, &mount.backend_type, Some(&d))
                     .await;
                 return Err(Error::PermissionDenied);
             }

@@ -66,6 +66,7 @@ pub struct ServerConfig {
     pub max_lease_ttl: Duration,
     pub audit_devices: Vec<DeviceSpec>,
     pub unsafe_allow_api_audit_creation: bool,
+    pub allow_audit_log_prefixing: bool,
     pub pid_file: Option<PathBuf>,
     /// Problems that do not stop the server, shown at startup.
     pub warnings: Vec<String>,
@@ -89,6 +90,7 @@ impl Default for ServerConfig {
             max_lease_ttl: DEFAULT_LEASE_TTL,
             audit_devices: Vec::new(),
             unsafe_allow_api_audit_creation: false,
+            allow_audit_log_prefixing: false,
             pid_file: None,
             warnings: Vec::new(),
         }
@@ -272,6 +274,10 @@ impl ServerConfig {
                 "unsafe_allow_api_audit_creation" => {
                     self.unsafe_allow_api_audit_creation =
                         value_bool(&it.value, "unsafe_allow_api_audit_creation")?
+                }
+                "allow_audit_log_prefixing" => {
+                    self.allow_audit_log_prefixing =
+                        value_bool(&it.value, "allow_audit_log_prefixing")?
                 }
                 "pid_file" => self.pid_file = value_str(&it.value).map(PathBuf::from),
                 key if UNSUPPORTED_STANZAS.contains(&key) => {

@@ -71,6 +71,7 @@ fn core_config(cfg: &ServerConfig, storage_type: String, dev: bool) -> CoreConfi
         api_addr: cfg.api_addr.clone(),
         cluster_addr: cfg.cluster_addr.clone(),
         unsafe_allow_api_audit_creation: cfg.unsafe_allow_api_audit_creation,
+        allow_audit_log_prefixing: cfg.allow_audit_log_prefixing,
         config_audit_devices: cfg.audit_devices.clone(),
     }
 }

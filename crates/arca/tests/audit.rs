@@ -174,7 +174,8 @@ fn api_audit_creation_is_off_unless_unsafe_flag_set() {
 
 #[test]
 fn fail_closed_write_is_not_performed() {
-    let audit = r#"audit "file" "full" { options { file_path = "/dev/full" } }"#;
+    // mode 0666 is /dev/full's own: the device chmods its file, and must not change the host's.
+    let audit = r#"audit "file" "full" { options { file_path = "/dev/full" mode = "0666" } }"#;
     let mut s = Server::with_config(&config_with(audit, ""));
     let keys = init_and_unseal(&mut s);
     // /dev/full opens but every write fails with ENOSPC.
@@ -415,11 +416,34 @@ audit "file" "raw" { options { file_path = "{dir}/raw.log" log_raw = "true" hmac
         .into_iter()
         .filter(|e| e["error"] == "permission denied")
         .collect();
-    assert_eq!(denied.len(), 1);
+    // A request entry and a response entry, as Vault logs a refusal.
+    assert_eq!(denied.len(), 2, "{denied:?}");
+    assert_eq!(denied[0]["type"], "request");
+    assert_eq!(denied[1]["type"], "response");
+    assert_eq!(denied[0]["request"]["id"], denied[1]["request"]["id"]);
     let why = &denied[0]["arca_acl"];
     assert_eq!(why["matched_path"], "cubbyhole/*");
     assert!(why["reason"].as_str().unwrap().contains("update"), "{why}");
     assert_eq!(denied[0]["auth"]["policy_results"]["allowed"], false);
+
+    // Unknown and missing tokens are refused and audited too, with Vault's empty auth.
+    let (code, _) = s.req_token("hvs.not-a-token", "GET", "/v1/cubbyhole/x", None);
+    assert_eq!(code, 403);
+    let (code, _) = http(&s.addr, "GET", "/v1/sys/mounts", None, None).unwrap();
+    assert_eq!(code, 403);
+    let refused: Vec<Value> = entries(&s.dir().join("audit.log"))
+        .into_iter()
+        .filter(|e| e["error"] == "permission denied" && e["auth"]["token_type"] == "default")
+        .collect();
+    assert_eq!(refused.len(), 4, "{refused:?}");
+    assert_eq!(refused[0]["request"]["path"], "cubbyhole/x");
+    assert!(refused[0]["request"]["client_token"]
+        .as_str()
+        .unwrap()
+        .starts_with("hmac-sha256:"));
+    assert_eq!(refused[3]["type"], "response");
+    assert_eq!(refused[3]["request"]["path"], "sys/mounts");
+    assert!(refused[3]["request"].get("client_token").is_none());
 
     // log_raw keeps values in the clear; hmac_accessor=false keeps accessors readable.
     s.req(
@@ -525,4 +549,150 @@ fn socket_device_streams_entries() {
     let line = text.lines().find(|l| l.contains("cubbyhole/sock")).unwrap();
     let entry: Value = serde_json::from_str(line).unwrap();
     assert_eq!(entry["request"]["path"], "cubbyhole/sock");
+}
+
+/// A file device whose writes hang (a FIFO nobody reads, as a stalled NFS mount) next to a
+/// healthy one: service continues, the server does not pile up threads, every entry reaches
+/// the healthy device with its request entry first, and the dead device can be removed.
+#[test]
+fn a_hung_file_device_never_stalls_the_server() {
+    let mut s = Server::with_config(&config_with("", "unsafe_allow_api_audit_creation = true"));
+    init_and_unseal(&mut s);
+    let fifo = s.dir().join("stuck.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Held open for reading and never read: writes block once the pipe buffer is full.
+    let _reader = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .unwrap()
+    };
+    let good = s.dir().join("good.log");
+    for (path, file) in [("good", &good), ("dead", &fifo)] {
+        let (code, body) = s.req(
+            "PUT",
+            &format!("/v1/sys/audit/{path}"),
+            Some(json!({"type": "file", "options": {"file_path": file, "log_raw": "true"}})),
+        );
+        assert_eq!(code, 204, "{body}");
+    }
+    let big = "x".repeat(16 * 1024);
+    let mut handles = Vec::new();
+    for t in 0..4 {
+        let addr = s.addr.clone();
+        let token = s.token.clone();
+        let big = big.clone();
+        handles.push(std::thread::spawn(move || {
+            for i in 0..150 {
+                let (code, body) = http(
+                    &addr,
+                    "POST",
+                    &format!("/v1/cubbyhole/t{t}/k{i}"),
+                    Some(&token),
+                    Some(json!({"v": big})),
+                )
+                .unwrap();
+                assert_eq!(code, 204, "thread {t} request {i}: {body}");
+            }
+        }));
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    let status = std::fs::read_to_string(format!("/proc/{}/status", s.pid())).unwrap();
+    let threads: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    assert!(threads < 64, "a hung device piled up {threads} threads");
+    let (_, list) = s.req("GET", "/v1/sys/audit", None);
+    assert!(
+        list["data"]["dead/"]["health"]["failures"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "{list}"
+    );
+    let (code, body) = s.req("DELETE", "/v1/sys/audit/dead", None);
+    assert_eq!(code, 204, "the dead device can be removed: {body}");
+    // Each request's entries are in order: the request entry before its response entry
+    // (the device's own enable request was logged only once it existed: its response).
+    let mut seen = std::collections::HashSet::new();
+    let mut checked = 0;
+    for e in entries(&good).into_iter().filter(|e| {
+        e["request"]["path"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("cubbyhole/")
+    }) {
+        checked += 1;
+        let id = e["request"]["id"].as_str().unwrap_or_default().to_string();
+        match e["type"].as_str() {
+            Some("request") => {
+                seen.insert(id);
+            }
+            Some("response") => assert!(seen.contains(&id), "response before request: {e}"),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        checked,
+        2 * 4 * 150,
+        "every request and response entry is in the log"
+    );
+}
+
+/// A device that cannot write is refused when enabled through the API (Vault's test
+/// message), so it never becomes the only device that refuses every request; `prefix` needs
+/// `allow_audit_log_prefixing`.
+#[test]
+fn devices_are_tested_at_enable_and_prefixes_need_the_config_switch() {
+    let mut s = Server::with_config(&config_with("", "unsafe_allow_api_audit_creation = true"));
+    init_and_unseal(&mut s);
+    let closed_port = free_port();
+    let (code, body) = s.req(
+        "PUT",
+        "/v1/sys/audit/typo",
+        Some(json!({"type": "socket", "options": {"address": format!("127.0.0.1:{closed_port}")}})),
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("audit backend failed test message"),
+        "{body}"
+    );
+    let (code, list) = s.req("GET", "/v1/sys/audit", None);
+    assert_eq!(code, 200, "service continues: {list}");
+    assert!(list["data"].get("typo/").is_none(), "{list}");
+    let (code, body) = s.req(
+        "PUT",
+        "/v1/sys/audit/p",
+        Some(json!({"type": "file", "options": {"file_path": s.dir().join("p.log"), "prefix": "@cee: "}})),
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("prefixing is not allowed"),
+        "{body}"
+    );
+    // The test entry is Vault's: a request for sys/audit/test.
+    let log = s.dir().join("ok.log");
+    let (code, body) = s.req(
+        "PUT",
+        "/v1/sys/audit/ok",
+        Some(json!({"type": "file", "options": {"file_path": log}})),
+    );
+    assert_eq!(code, 204, "{body}");
+    assert_eq!(entries(&log)[0]["request"]["path"], "sys/audit/test");
 }

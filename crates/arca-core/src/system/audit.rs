@@ -55,7 +55,7 @@ impl SystemBackend {
             local: d.bool("local")?.unwrap_or(false),
             from_config: false,
         };
-        active.audit.enable(spec.clone()).await?;
+        active.audit.enable(spec.clone(), true).await?;
         if let Err(e) = active.audit.persist(&spec).await {
             let _ = active.audit.disable(&path).await;
             return Err(e);
