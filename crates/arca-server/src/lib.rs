@@ -131,7 +131,12 @@ pub async fn run(mut cfg: ServerConfig, dev: Option<DevOptions>) -> Result<(), S
     } else {
         let addrs: Vec<_> = cfg.listeners.iter().map(|l| l.address.clone()).collect();
         eprintln!("==> Arca server configuration:\n");
-        eprintln!("             Storage: {storage_type} (embedded, crash-safe)");
+        let store = if storage_type == "inmem" {
+            "in memory, lost at exit"
+        } else {
+            "embedded, crash-safe"
+        };
+        eprintln!("             Storage: {storage_type} ({store})");
         eprintln!("            Listener: {}", addrs.join(", "));
         eprintln!(
             "               Mlock: supported: true, enabled: {}",

@@ -75,6 +75,12 @@ fn file_device_writes_vault_format_with_hmac() {
         Some(json!({"input": s.token})),
     );
     assert_eq!(h["hash"], req["auth"]["client_token"]);
+    let (code, body) = s.req(
+        "POST",
+        "/v1/sys/audit-hash/file",
+        Some(json!({"input": ""})),
+    );
+    assert_eq!(code, 400, "{body}");
     assert_eq!(req["auth"]["policies"], json!(["root"]));
     assert_eq!(req["auth"]["policy_results"]["allowed"], true);
     let resp = writes[3];
@@ -240,6 +246,15 @@ audit "socket" "net" {{ options {{ address = "127.0.0.1:{dead_port}" socket_type
     let n: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(n >= 5, "{line}");
     assert!(text.contains("arca_audit_device_healthy{path=\"net/\",type=\"socket\"} 0"));
+    // The JSON form is the bare metrics object, as Vault's.
+    let (code, metrics) = s.req("GET", "/v1/sys/metrics", None);
+    assert_eq!(code, 200);
+    assert!(metrics.get("data").is_none(), "{metrics}");
+    assert!(metrics["Samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["Labels"]["path"] == "net/" && m["Count"].as_u64().unwrap() >= 5));
 }
 
 /// Kills the helper process when dropped, even if the test panics.

@@ -49,6 +49,13 @@ impl EmbeddedBackend {
             .set_cache_size(cache_bytes)
             .create(&path)
             .map_err(db_err)?;
+        // Owner-only, as Vault's data files (the contents are encrypted either way).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(db_err)?;
+        }
         {
             let txn = db.begin_write().map_err(db_err)?;
             txn.open_table(ENTRIES).map_err(db_err)?;
@@ -222,6 +229,13 @@ mod tests {
         }
         let backend = EmbeddedBackend::open(dir.path(), 16 << 20).expect("reopen at once");
         assert_eq!(backend.get("k").await.unwrap(), Some(b"v".to_vec()));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&dir.path().join("arca.redb")), 0o600);
+            assert_eq!(mode(dir.path()), 0o700);
+        }
     }
 
     /// A dropped backend has closed its file: it reopens at once and needs no recovery.

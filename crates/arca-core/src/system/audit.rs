@@ -89,10 +89,14 @@ impl SystemBackend {
     ) -> Result<Option<Response>> {
         let core = self.core()?;
         let path = Core::normalize_mount_path(&d.string("path")?)?;
+        let input = d.string("input")?;
+        if input.is_empty() {
+            return Err(Error::invalid("the \"input\" parameter is empty"));
+        }
         let hash = core
             .active()?
             .audit
-            .hash_for(&path, &d.string("input")?)
+            .hash_for(&path, &input)
             .ok_or_else(|| Error::invalid("unknown audit backend"))?;
         ok(obj(json!({"hash": hash})))
     }
@@ -151,7 +155,8 @@ impl SystemBackend {
                         })
                     })
                     .collect();
-                ok(obj(json!({
+                // The bare object, not the response envelope, as Vault answers.
+                let body = json!({
                     "Timestamp": crate::time::rfc3339_now(),
                     "Gauges": [
                         {"Name": "arca.core.unsealed", "Value": 1, "Labels": {}},
@@ -162,7 +167,12 @@ impl SystemBackend {
                         {"Name": "arca.request_errors", "Count": errors, "Labels": {}},
                     ],
                     "Samples": audit,
-                })))
+                });
+                Ok(Some(Response::raw(
+                    200,
+                    "application/json",
+                    serde_json::to_vec(&body).map_err(Error::internal)?,
+                )))
             }
             other => Err(Error::invalid(format!(
                 "unknown metrics format {other:?}: use \"prometheus\" or omit it"
