@@ -129,9 +129,10 @@ impl PolicyStore {
     }
 
     pub async fn list(&self) -> Result<Vec<String>> {
+        // Stored names come sorted; Vault appends "root" after them.
         let mut names = self.storage.list(POLICY_PREFIX).await?;
-        names.push("root".into());
         names.sort();
+        names.push("root".into());
         Ok(names)
     }
 

@@ -162,7 +162,13 @@ impl TokenEntry {
                 json!(self.meta)
             },
         );
-        m.insert("num_uses".into(), json!(self.num_uses));
+        // Vault shows -1 for a token on its last use (revocation pending).
+        let num_uses = if self.pending_revocation {
+            -1
+        } else {
+            self.num_uses as i64
+        };
+        m.insert("num_uses".into(), json!(num_uses));
         m.insert("orphan".into(), json!(self.parent.is_empty()));
         m.insert("path".into(), json!(self.path));
         if self.period != 0 {

@@ -340,8 +340,14 @@ fn renewal_respects_limits() {
 fn num_uses_count_down_and_kill_the_token() {
     let s = Server::dev();
     let t = token_of(&create_token(&s, "root", json!({"num_uses": 2, "policies": ["default"]})).1);
-    assert_eq!(lookup_status(&s, &t), 200);
-    assert_eq!(lookup_status(&s, &t), 200);
+    let uses = |s: &Server| {
+        let (code, body) = s.req_token(&t, "GET", "/v1/auth/token/lookup-self", None);
+        assert_eq!(code, 200, "{body}");
+        body["data"]["num_uses"].as_i64().unwrap()
+    };
+    assert_eq!(uses(&s), 1);
+    // On its last use the token reads as Vault shows it: -1, revocation pending.
+    assert_eq!(uses(&s), -1);
     assert_eq!(
         lookup_status(&s, &t),
         403,
