@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use arca_sdk::{Error, Request, Result, Storage, StorageExt};
+use arca_sdk::{Error, Operation, Request, Result, Storage, StorageExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -43,6 +43,8 @@ pub struct Device {
     salt: HmacKey,
     log_raw: bool,
     hmac_accessor: bool,
+    /// `elide_list_responses`: LIST responses record how many keys, not the keys.
+    elide_list: bool,
     prefix: String,
     sink: Arc<dyn AuditSink>,
     /// Entries waiting for this device's writer, in the order they were broadcast.
@@ -170,6 +172,7 @@ impl AuditBroker {
         }
         let log_raw = opt_bool(&spec.options, "log_raw", false)?;
         let hmac_accessor = opt_bool(&spec.options, "hmac_accessor", true)?;
+        let elide_list = opt_bool(&spec.options, "elide_list_responses", false)?;
         if let Some(f) = spec.options.get("format") {
             if f != "json" {
                 return Err(Error::invalid(format!(
@@ -217,6 +220,7 @@ impl AuditBroker {
             salt: HmacKey::new(&salt),
             log_raw,
             hmac_accessor,
+            elide_list,
             sink: sink.clone(),
             queue,
             failures: 0.into(),
@@ -366,6 +370,20 @@ fn salt_value(d: &Device, v: &Value, skip: &[String], keep_strings: bool) -> Val
         ),
         other => other.clone(),
     }
+}
+
+/// Vault's `doElideListResponseData`: `keys` and `key_info` become their counts.
+fn elide_list_data(data: &Map<String, Value>) -> Map<String, Value> {
+    data.iter()
+        .map(|(k, v)| {
+            let counted = match (k.as_str(), v) {
+                ("keys", Value::Array(a)) => json!(a.len()),
+                ("key_info", Value::Object(m)) => json!(m.len()),
+                _ => v.clone(),
+            };
+            (k.clone(), counted)
+        })
+        .collect()
 }
 
 fn maybe_salt_map(d: &Device, m: &Map<String, Value>, skip: &[String]) -> Value {
@@ -585,7 +603,11 @@ impl Core {
                     "mount_class": mount_class(&req.mount_point),
                 });
                 if let Some(data) = &resp.data {
-                    response["data"] = maybe_salt_map(d, data, &ctx.non_hmac_response);
+                    response["data"] = if d.elide_list && req.operation == Operation::List {
+                        maybe_salt_map(d, &elide_list_data(data), &ctx.non_hmac_response)
+                    } else {
+                        maybe_salt_map(d, data, &ctx.non_hmac_response)
+                    };
                 }
                 if !resp.lease_id.is_empty() {
                     response["secret"] = json!({"lease_id": resp.lease_id});

@@ -405,7 +405,7 @@ fn sighup_reopens_the_file_and_loses_no_entry() {
 fn denied_requests_record_why_and_options_are_honoured() {
     let audit = r#"
 audit "file" "file" { options { file_path = "{dir}/audit.log" } }
-audit "file" "raw" { options { file_path = "{dir}/raw.log" log_raw = "true" hmac_accessor = "false" } }
+audit "file" "raw" { options { file_path = "{dir}/raw.log" log_raw = "true" hmac_accessor = "false" elide_list_responses = "true" } }
 "#;
     let mut s = Server::with_config(&config_with(audit, ""));
     init_and_unseal(&mut s);
@@ -468,6 +468,17 @@ audit "file" "raw" { options { file_path = "{dir}/raw.log" log_raw = "true" hmac
     );
     let raw = std::fs::read_to_string(s.dir().join("raw.log")).unwrap();
     assert!(raw.contains("in-raw-log"));
+    // elide_list_responses records how many keys a LIST returned, not the keys.
+    let (code, _) = s.req("LIST", "/v1/cubbyhole/", None);
+    assert_eq!(code, 200);
+    let listed: Vec<Value> = entries(&s.dir().join("raw.log"))
+        .into_iter()
+        .filter(|e| e["type"] == "response" && e["request"]["operation"] == "list")
+        .collect();
+    assert!(
+        listed.last().unwrap()["response"]["data"]["keys"].is_u64(),
+        "{listed:?}"
+    );
     let hashed = std::fs::read_to_string(s.dir().join("audit.log")).unwrap();
     assert!(!hashed.contains("in-raw-log"));
 
