@@ -738,3 +738,50 @@ fn path_help_works_with_bao() {
     let (code, _) = http(&s.addr, "GET", "/v1/sys/mounts?help=1", None, None).unwrap();
     assert_eq!(code, 403);
 }
+
+/// The sys endpoints through hvac, as Python tooling drives them: init, unseal progress,
+/// seal status, health, leader, key status and rotation, seal and unseal again, audit devices
+/// and their hash, and restart.
+#[test]
+fn hvac_drives_the_sys_lifecycle() {
+    let extra = "unsafe_allow_api_audit_creation = true\n";
+    let s = Server::with_config(&format!("{}{extra}", file_config()));
+    let audit_log = s.dir().join("hvac-audit.log");
+    let out = s.hvac(&format!(
+        r#"
+assert not client.sys.is_initialized()
+init = client.sys.initialize(secret_shares=3, secret_threshold=2)
+keys, root = init["keys"], init["root_token"]
+assert len(keys) == 3 and client.sys.is_sealed()
+client.sys.submit_unseal_key(keys[0])
+st = client.sys.read_seal_status()
+assert st["sealed"] and st["progress"] == 1 and st["t"] == 2 and st["n"] == 3, st
+client.sys.submit_unseal_key(reset=True)
+assert client.sys.read_seal_status()["progress"] == 0
+client.sys.submit_unseal_keys(keys[1:3])
+assert not client.sys.is_sealed()
+client.token = root
+health = client.sys.read_health_status(method="GET")
+health = health if isinstance(health, dict) else health.json()
+assert health["initialized"] and not health["sealed"], health
+leader = client.sys.read_leader_status()
+assert "ha_enabled" in leader, leader
+term = client.sys.get_encryption_key_status()["data"]["term"]
+client.sys.rotate_encryption_key()
+assert client.sys.get_encryption_key_status()["data"]["term"] == term + 1
+client.sys.enable_audit_device("file", path="hv", options={{"file_path": "{log}"}})
+assert "hv/" in client.sys.list_enabled_audit_devices()["data"]
+h = client.sys.calculate_hash(path="hv", input_to_hash="hello")["data"]["hash"]
+assert h.startswith("hmac-sha256:"), h
+client.sys.disable_audit_device(path="hv")
+client.write("cubbyhole/kept", value="v")
+client.sys.seal()
+assert client.sys.is_sealed()
+client.sys.submit_unseal_keys([keys[2], keys[0]])
+assert client.read("cubbyhole/kept")["data"]["value"] == "v"
+print("ok")
+"#,
+        log = audit_log.display()
+    ));
+    assert_eq!(out.trim(), "ok");
+}
