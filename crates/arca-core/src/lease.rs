@@ -84,7 +84,11 @@ impl LeaseEntry {
         let mut m = Map::new();
         m.insert(
             "expire_time".into(),
-            json!(crate::time::rfc3339_secs(self.expire_time)),
+            if self.expire_time == 0 {
+                Value::Null
+            } else {
+                json!(crate::time::rfc3339_secs(self.expire_time))
+            },
         );
         m.insert("id".into(), json!(self.lease_id));
         m.insert(
@@ -120,11 +124,14 @@ impl LeaseStore {
 
     fn index_ops(entry: &LeaseEntry) -> Vec<TxnOp> {
         let mut ops = Vec::with_capacity(3);
+        // A lease that never expires (a token without a TTL) is never due: no due entry.
         if !entry.irrevocable {
-            ops.push(TxnOp::Put {
-                key: due_key(entry.due_time, &entry.lease_id),
-                value: Vec::new(),
-            });
+            if entry.due_time != 0 {
+                ops.push(TxnOp::Put {
+                    key: due_key(entry.due_time, &entry.lease_id),
+                    value: Vec::new(),
+                });
+            }
         } else {
             ops.push(TxnOp::Put {
                 key: format!("{IRREVOCABLE_PREFIX}{}", enc(&entry.lease_id)),

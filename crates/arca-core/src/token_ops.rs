@@ -42,6 +42,9 @@ pub struct TokenSpec {
     pub internal_data: Map<String, Value>,
     /// A client-chosen token id (root tokens in dev mode, `id` on create with sudo).
     pub fixed_id: Option<String>,
+    /// Root tokens minted by init, generate-root and dev mode, which Vault keeps out of the
+    /// expiration manager: no lease record (they never expire).
+    pub no_lease: bool,
 }
 
 /// A freshly minted token.
@@ -173,9 +176,11 @@ impl Core {
         };
         entry.accessor = accessor;
         // The lease is written in the same transaction as the token: no token without its
-        // expiry, and one commit per token.
-        let mut lease_ops = Vec::new();
-        if entry.expire_time != 0 {
+        // expiry, and one commit per token. Tokens that never expire get one too (never due),
+        // as in Vault, so revoke-prefix on their path reaches them.
+        let lease_ops = if spec.no_lease && entry.expire_time == 0 {
+            Vec::new()
+        } else {
             let hash = active.tokens.hash(&token);
             let lease = LeaseEntry {
                 lease_id: format!("{}/{}", spec.path.trim_end_matches('/'), hash),
@@ -190,8 +195,8 @@ impl Core {
                 due_time: entry.expire_time,
                 ..Default::default()
             };
-            lease_ops = crate::lease::LeaseStore::create_ops(&lease)?;
-        }
+            crate::lease::LeaseStore::create_ops(&lease)?
+        };
         let entry = active
             .tokens
             .store_new_with(&token, entry, lease_ops)
@@ -217,6 +222,7 @@ impl Core {
                     path: "auth/token/root".into(),
                     fixed_id: fixed_id.map(str::to_string),
                     renewable: false,
+                    no_lease: true,
                     ..Default::default()
                 },
             )
@@ -276,6 +282,7 @@ impl Core {
             role: String::new(),
             internal_data: auth.internal_data.clone(),
             fixed_id: None,
+            no_lease: false,
         };
         let issued = self.issue_token(active, spec).await?;
         Ok(issued.auth_output())

@@ -82,7 +82,30 @@ fn legacy_paths_and_revoke_prefix() {
     let s = Server::dev();
     let t1 = token_with_ttl(&s, "1h");
     let t2 = token_with_ttl(&s, "1h");
+    // A token that never expires has a lease too (never due), as in Vault.
+    let (code, body) = s.req(
+        "POST",
+        "/v1/auth/token/create",
+        Some(json!({"policies": ["root"]})),
+    );
+    assert_eq!(code, 200, "{body}");
+    let t3 = body["auth"]["client_token"].as_str().unwrap().to_string();
     let ids = token_lease_ids(&s);
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    let forever: Vec<Value> = ids
+        .iter()
+        .map(|id| {
+            s.req(
+                "PUT",
+                "/v1/sys/leases/lookup",
+                Some(json!({"lease_id": id})),
+            )
+            .1
+        })
+        .filter(|l| l["data"]["expire_time"].is_null())
+        .collect();
+    assert_eq!(forever.len(), 1, "{forever:?}");
+    assert_eq!(forever[0]["data"]["ttl"], 0);
     let (code, body) = s.req(
         "PUT",
         &format!("/v1/sys/renew/{}", ids[0]),
@@ -94,9 +117,9 @@ fn legacy_paths_and_revoke_prefix() {
     let (code, _) = s.req("PUT", &format!("/v1/sys/revoke/{}", ids[0]), None);
     assert_eq!(code, 204);
     let (_, count) = s.req("GET", "/v1/sys/leases/count?type=all", None);
-    assert_eq!(count["data"]["lease_count"], 1);
+    assert_eq!(count["data"]["lease_count"], 2);
     s.bao_ok(&["lease", "revoke", "-prefix", "auth/token/create"]);
-    for t in [t1, t2] {
+    for t in [t1, t2, t3] {
         assert_eq!(
             s.req_token(&t, "GET", "/v1/auth/token/lookup-self", None).0,
             403
