@@ -353,11 +353,10 @@ impl Core {
             let prefix = format!("{}{}/", cubby.entry().view_prefix(), hash);
             self.barrier_storage().delete_prefix(&prefix).await?;
         }
-        if entry.expire_time != 0 {
-            let lease_id = format!("{}/{}", entry.path.trim_end_matches('/'), entry.hash);
-            if let Some(lease) = active.leases.get(&lease_id).await? {
-                active.leases.delete(&lease).await?;
-            }
+        // The token's own lease (non-expiring tokens have one too).
+        let lease_id = format!("{}/{}", entry.path.trim_end_matches('/'), entry.hash);
+        if let Some(lease) = active.leases.get(&lease_id).await? {
+            active.leases.delete(&lease).await?;
         }
         active.tokens.delete(&entry).await?;
         Ok(())
