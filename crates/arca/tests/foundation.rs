@@ -566,23 +566,21 @@ fn memory_is_locked_or_startup_refused_and_core_dumps_are_off() {
     }
     if up {
         let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
-        let locked: u64 = status
-            .lines()
-            .find(|l| l.starts_with("VmLck:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let kib = |field: &str| -> u64 {
+            status
+                .lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        let locked = kib("VmLck:");
         assert!(
             locked > 0,
             "server runs without disable_mlock but locked no memory:\n{status}"
         );
         // Locking must not fault in reserved address space (it once made 1 GiB resident).
-        let resident_kib: u64 = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let resident_kib = kib("VmRSS:");
         assert!(
             resident_kib < 256 * 1024,
             "locking memory made the idle server resident at {resident_kib} KiB:\n{status}"
