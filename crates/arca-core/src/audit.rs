@@ -160,9 +160,9 @@ impl AuditBroker {
     }
 
     /// Opens a device and adds it. The salt is created once per device path and kept.
-    /// Enables a device. `probe` (devices enabled through the API) first writes Vault's test
-    /// entry through it and refuses the device if that fails, so a typo in an address cannot
-    /// become the only device and refuse every later request (unless `skip_test` says so).
+    /// With `probe` (devices enabled through the API) Vault's test entry is written through
+    /// the device first and the device is refused if that fails, so a typo in an address
+    /// cannot become the only device and refuse every later request (`skip_test` skips it).
     pub async fn enable(&self, spec: DeviceSpec, probe: bool) -> Result<()> {
         if self.devices.load().iter().any(|d| d.spec.path == spec.path) {
             return Err(Error::invalid(format!(

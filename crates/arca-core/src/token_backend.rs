@@ -306,14 +306,16 @@ impl TokenBackend {
             return Err(Error::invalid("number of uses cannot be negative"));
         }
 
+        // The token mount's own TTLs, which `sys/auth/token/tune` changes.
+        let (mount_default_ttl, mount_max_ttl) =
+            core.mount_ttls_for_accessor(&active, &req.mount_accessor);
         let mut spec = TokenSpec {
             token_type,
             display_name: "token".into(),
             path: format!("auth/token/{}", req.path),
             mount_accessor: req.mount_accessor.clone(),
-            // The token mount's own TTLs, which `sys/auth/token/tune` changes.
-            mount_default_ttl: core.mount_ttls_for_accessor(&active, &req.mount_accessor).0,
-            mount_max_ttl: core.mount_ttls_for_accessor(&active, &req.mount_accessor).1,
+            mount_default_ttl,
+            mount_max_ttl,
             num_uses: num_uses as u64,
             meta: d.string_map("meta")?.unwrap_or_default(),
             // The final policy list is computed here, Vault's way.
