@@ -57,7 +57,11 @@ impl EmbeddedBackend {
                 .map_err(db_err)?;
         }
         {
-            let txn = db.begin_write().map_err(db_err)?;
+            let mut txn = db.begin_write().map_err(db_err)?;
+            // Quick-repair here too: when no write follows before a crash, this commit is the
+            // one recovery starts from, and without its allocator state recovery walked the
+            // whole file (4.5 s at 1M leases).
+            txn.set_quick_repair(true);
             txn.open_table(ENTRIES).map_err(db_err)?;
             txn.commit().map_err(db_err)?;
         }
