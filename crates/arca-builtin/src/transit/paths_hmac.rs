@@ -2,7 +2,7 @@
 //! key version's HMAC key (the key itself for `hmac` keys).
 
 use arca_sdk::{Error, FieldData, Request, Response, Result};
-use aws_lc_rs::{constant_time, hmac};
+use aws_lc_rs::constant_time;
 use serde_json::{Map, Value};
 
 use super::b64;
@@ -88,7 +88,7 @@ impl Transit {
         // Vault formats the failed lookup's zero value with %q.
         let hash = HashAlg::from_name(&algorithm)
             .ok_or_else(|| Error::invalid("unsupported algorithm '\\x00'"))?;
-        let key = hmac::Key::new(hash.hmac_algorithm()?, key);
+        hash.check_hmac()?;
 
         let batch = batch::items(&d)?;
         let single;
@@ -114,9 +114,12 @@ impl Transit {
                     .map_err(|e| OpError::user(format!("unable to decode input as base64: {e}")))
                     .map(|input| {
                         let mut out = prefix.clone();
-                        b64::encode_into(hmac::sign(&key, &input).as_ref(), &mut out);
-                        out
-                    }),
+                        hash.hmac(key, &input).map(|mac| {
+                            b64::encode_into(&mac, &mut out);
+                            out
+                        })
+                    })
+                    .and_then(|r| r),
             };
             let error = match computed {
                 Ok(mac) => {
@@ -150,11 +153,11 @@ impl Transit {
         };
         let hash = HashAlg::from_name(&algorithm)
             .ok_or_else(|| Error::invalid(format!("invalid hash algorithm {algorithm:?}")))?;
-        let alg = hash.hmac_algorithm()?;
+        hash.check_hmac()?;
         let mut results = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let mut result = Map::new();
-            let checked = self.check_hmac(&ring, alg, item, i)?;
+            let checked = self.check_hmac(&ring, hash, item, i)?;
             let error = match checked {
                 // Vault omits `valid` when false in HMAC batch results.
                 Ok(true) => {
@@ -179,7 +182,7 @@ impl Transit {
     fn check_hmac(
         &self,
         ring: &Keyring,
-        alg: hmac::Algorithm,
+        hash: HashAlg,
         item: &Map<String, Value>,
         i: usize,
     ) -> Result<OpResult<bool>> {
@@ -220,9 +223,8 @@ impl Transit {
                     "cannot verify HMAC: version is too old (disallowed by policy)",
                 ));
             }
-            let key = hmac::Key::new(alg, hmac_key(ring, version)?);
-            let mac = hmac::sign(&key, &input);
-            Ok(constant_time::verify_slices_are_equal(mac.as_ref(), &expected).is_ok())
+            let mac = hash.hmac(hmac_key(ring, version)?, &input)?;
+            Ok(constant_time::verify_slices_are_equal(&mac, &expected).is_ok())
         })())
     }
 }
