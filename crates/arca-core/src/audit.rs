@@ -62,8 +62,9 @@ struct QueuedEntry {
 
 /// Entries a device may have waiting; past this it is stalled and entries fail at once.
 const DEVICE_QUEUE: usize = 1024;
-/// How long a broadcast waits for some device to record an entry.
-const BROADCAST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3);
+/// How much longer than the slowest device's write timeout a broadcast waits for some device
+/// to record an entry (a device answers within its timeout unless entries queue behind it).
+const BROADCAST_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Writes a device's entries one after another, so each device records them in the order
 /// they were broadcast (a request entry before its response entry). Ends when the device is
@@ -228,11 +229,23 @@ impl AuditBroker {
             last_error: std::sync::Mutex::new(String::new()),
         });
         tokio::spawn(device_writer(Arc::downgrade(&device), sink, queued));
+        // Checked again here: a concurrent enable of the same path may have won meanwhile.
+        let mut taken = false;
         self.devices.rcu(|list| {
             let mut l = (**list).clone();
-            l.push(device.clone());
+            taken = l.iter().any(|d| d.spec.path == device.spec.path);
+            if !taken {
+                l.push(device.clone());
+            }
             l
         });
+        if taken {
+            device.sink.close();
+            return Err(Error::invalid(format!(
+                "path already in use: {}",
+                device.spec.path
+            )));
+        }
         Ok(())
     }
 
@@ -312,7 +325,13 @@ impl AuditBroker {
             }
             false
         };
-        match tokio::time::timeout(BROADCAST_DEADLINE, first_success).await {
+        let deadline = devices
+            .iter()
+            .map(|d| d.sink.timeout())
+            .max()
+            .unwrap_or_default()
+            + BROADCAST_GRACE;
+        match tokio::time::timeout(deadline, first_success).await {
             Ok(true) => Ok(()),
             _ => Err(Error::AuditFailed(
                 "audit: all audit devices failed to log the request".into(),

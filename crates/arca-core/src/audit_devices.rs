@@ -24,6 +24,10 @@ pub trait AuditSink: Send + Sync {
         Ok(())
     }
     fn close(&self) {}
+    /// The longest one write may take before it is reported failed.
+    fn timeout(&self) -> Duration {
+        DEFAULT_TIMEOUT
+    }
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -471,5 +475,9 @@ impl AuditSink for SocketSink {
         if let Ok(mut g) = self.conn.try_lock() {
             *g = None;
         }
+    }
+
+    fn timeout(&self) -> Duration {
+        self.timeout
     }
 }

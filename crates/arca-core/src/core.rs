@@ -594,10 +594,7 @@ impl Core {
             return Ok(());
         };
         let entry = route_entry.entry();
-        if matches!(
-            entry.backend_type.as_str(),
-            "system" | "cubbyhole" | "token" | "identity"
-        ) {
+        if entry.is_core_mount() {
             return Err(Error::invalid(format!("cannot unmount {route:?}")));
         }
         self.revoke_prefix(route, true).await?;
@@ -658,10 +655,7 @@ impl Core {
             .get(from)
             .ok_or_else(|| Error::invalid(format!("no matching mount at {from:?}")))?;
         let mut entry = (*route_entry.entry()).clone();
-        if matches!(
-            entry.backend_type.as_str(),
-            "system" | "cubbyhole" | "token" | "identity"
-        ) {
+        if entry.is_core_mount() {
             return Err(Error::invalid(format!("cannot remount {from:?}")));
         }
         let (table, path) = match to.strip_prefix("auth/") {
@@ -705,6 +699,11 @@ impl Core {
             route: new_route.clone(),
         });
         active.router.insert(moved);
+        // Leases created through the old path while the first pass ran: the mount is found by
+        // accessor, so they are revoked through it at its new path.
+        if let Err(e) = self.revoke_prefix(from, false).await {
+            tracing::warn!(error = %e, mount = %from, "core: remount left leases to the expiration loop");
+        }
         Ok(())
     }
 

@@ -106,6 +106,15 @@ impl MountEntry {
     }
 
     /// The mount as `sys/mounts` and `sys/auth` show it.
+    /// The core's own mounts (token store, cubbyhole, system, identity): never moved or
+    /// disabled, and shown without options.
+    pub fn is_core_mount(&self) -> bool {
+        matches!(
+            self.backend_type.as_str(),
+            "token" | "cubbyhole" | "system" | "identity"
+        )
+    }
+
     pub fn to_json(&self, system_default: Duration, system_max: Duration) -> Value {
         let _ = (system_default, system_max);
         let mut config = json!({
@@ -150,10 +159,7 @@ impl MountEntry {
         }
         // As Vault: the core's own mounts have no options and no deprecation status; mounts
         // an operator enabled show their options (`{}` when none) and "supported".
-        let core_mount = matches!(
-            self.backend_type.as_str(),
-            "token" | "cubbyhole" | "system" | "identity"
-        );
+        let core_mount = self.is_core_mount();
         let mut out = json!({
             "accessor": self.accessor,
             "config": config,

@@ -167,8 +167,12 @@ fn parse_rule(path: String, body: &Node, line: usize) -> Result<PathRule, Policy
             }
             "allowed_parameters" => perms.allowed_parameters = parameter_map(&it.value, it.line)?,
             "denied_parameters" => perms.denied_parameters = parameter_map(&it.value, it.line)?,
+            // Vault looks required parameters up lowercased.
             "required_parameters" => {
                 perms.required_parameters = string_list(&it.value, it.line, "required_parameters")?
+                    .into_iter()
+                    .map(|p| p.to_lowercase())
+                    .collect()
             }
             "min_wrapping_ttl" => perms.min_wrapping_ttl = ttl_value(&it.value, it.line)?,
             "max_wrapping_ttl" => perms.max_wrapping_ttl = ttl_value(&it.value, it.line)?,

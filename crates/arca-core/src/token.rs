@@ -194,6 +194,12 @@ pub struct TokenStore {
     salt: HmacKey,
     batch_key: AeadKey,
     cache: DashMap<String, Arc<TokenEntry>>,
+    /// Bumped by every delete: a lookup that read an entry from storage caches it only if no
+    /// delete happened meanwhile, so a revoked token never comes back through the cache.
+    deletions: std::sync::atomic::AtomicU64,
+    /// Serialises updates and deletes: an update never writes back a token that a
+    /// concurrent revocation has just deleted.
+    writes: tokio::sync::Mutex<()>,
 }
 
 fn b64url() -> base64::engine::GeneralPurpose {
@@ -210,6 +216,8 @@ impl TokenStore {
             batch_key: AeadKey::new(&batch).map_err(Error::internal)?,
             storage,
             cache: DashMap::new(),
+            deletions: 0.into(),
+            writes: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -322,20 +330,26 @@ impl TokenStore {
     }
 
     pub async fn lookup_hash(&self, hash: &str) -> Result<Option<Arc<TokenEntry>>> {
-        let entry = match self.cache.get(hash) {
-            Some(e) => e.clone(),
-            None => match self
-                .storage
-                .get_json::<TokenEntry>(&format!("{ID_PREFIX}{hash}"))
-                .await?
-            {
-                Some(e) => {
-                    let e = Arc::new(e);
-                    self.cache_insert(e.clone());
-                    e
+        use std::sync::atomic::Ordering::SeqCst;
+        let entry = match self.cache.get(hash).map(|e| e.clone()) {
+            Some(e) => e,
+            None => {
+                let deletions = self.deletions.load(SeqCst);
+                match self
+                    .storage
+                    .get_json::<TokenEntry>(&format!("{ID_PREFIX}{hash}"))
+                    .await?
+                {
+                    Some(e) => {
+                        let e = Arc::new(e);
+                        if self.deletions.load(SeqCst) == deletions {
+                            self.cache_insert(e.clone());
+                        }
+                        e
+                    }
+                    None => return Ok(None),
                 }
-                None => return Ok(None),
-            },
+            }
         };
         if entry.is_expired(now_unix()) || entry.pending_revocation {
             return Ok(None);
@@ -352,12 +366,16 @@ impl TokenStore {
             .and_then(|b| String::from_utf8(b).ok()))
     }
 
-    /// Replaces a stored entry (renewal, use count, orphaning).
+    /// Replaces a stored entry (renewal, use count, orphaning). A token deleted meanwhile
+    /// stays deleted: the update is refused as for an unknown token.
     pub async fn update(&self, entry: TokenEntry) -> Result<Arc<TokenEntry>> {
+        let _writing = self.writes.lock().await;
+        let key = format!("{ID_PREFIX}{}", entry.hash);
+        if self.storage.get(&key).await?.is_none() {
+            return Err(Error::PermissionDenied);
+        }
         let entry = Arc::new(entry);
-        self.storage
-            .put_json(&format!("{ID_PREFIX}{}", entry.hash), &*entry)
-            .await?;
+        self.storage.put_json(&key, &*entry).await?;
         self.cache_insert(entry.clone());
         Ok(entry)
     }
@@ -369,7 +387,7 @@ impl TokenStore {
 
     /// Removes one entry and its indexes (not its children or leases).
     pub async fn delete(&self, entry: &TokenEntry) -> Result<()> {
-        self.cache.remove(&entry.hash);
+        let _writing = self.writes.lock().await;
         let mut ops = vec![
             TxnOp::Delete {
                 key: format!("{ID_PREFIX}{}", entry.hash),
@@ -383,7 +401,12 @@ impl TokenStore {
                 key: format!("{PARENT_PREFIX}{}/{}", entry.parent, entry.hash),
             });
         }
-        self.storage.transaction(ops).await
+        self.storage.transaction(ops).await?;
+        // After the storage delete: a lookup that read the entry before it will not cache it.
+        self.deletions
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.cache.remove(&entry.hash);
+        Ok(())
     }
 
     /// Detaches the children of `hash`: they become orphans.
@@ -392,7 +415,11 @@ impl TokenStore {
             if let Some(entry) = self.lookup_hash(&child).await? {
                 let mut e = (*entry).clone();
                 e.parent.clear();
-                self.update(e).await?;
+                match self.update(e).await {
+                    // Revoked meanwhile: nothing left to orphan.
+                    Ok(_) | Err(Error::PermissionDenied) => {}
+                    Err(e) => return Err(e),
+                }
             }
             self.storage
                 .delete(&format!("{PARENT_PREFIX}{hash}/{child}"))
@@ -495,6 +522,15 @@ pub struct TtlPlan {
     pub warnings: Vec<String>,
 }
 
+/// Vault's warning when a TTL is cut to what the max allows.
+pub fn ttl_capped_warning(ttl: Duration, max: Duration) -> String {
+    format!(
+        "TTL of {:?} exceeded the effective max_ttl of {:?}; TTL value is capped accordingly",
+        human_duration(ttl),
+        human_duration(max)
+    )
+}
+
 /// Vault's `humanDuration`: Go's duration text without zero minutes and seconds ("5h", "1h30s").
 pub fn human_duration(d: Duration) -> String {
     let mut s = arca_sdk::duration::format_go_duration(d);
@@ -562,11 +598,7 @@ pub fn plan_ttl(
     };
     if max_expire != 0 && now + ttl.as_secs() as i64 > max_expire {
         let capped = Duration::from_secs((max_expire - now).max(0) as u64);
-        warnings.push(format!(
-            "TTL of {:?} exceeded the effective max_ttl of {:?}; TTL value is capped accordingly",
-            human_duration(ttl),
-            human_duration(capped)
-        ));
+        warnings.push(ttl_capped_warning(ttl, capped));
         ttl = capped;
     }
     TtlPlan {
@@ -623,6 +655,28 @@ mod tests {
         assert!(plan_ttl(0, d(60), d(0), d(0), d(3600), d(7200), false)
             .warnings
             .is_empty());
+    }
+
+    /// A use-count or renewal update racing a revocation must not bring the token back.
+    #[tokio::test]
+    async fn an_update_never_resurrects_a_deleted_token() {
+        let storage: Arc<dyn Storage> = Arc::new(arca_sdk::MemoryStorage::default());
+        let store = TokenStore::open(storage).await.unwrap();
+        let (token, accessor) = TokenStore::new_service_token().unwrap();
+        let entry = TokenEntry {
+            accessor,
+            num_uses: 3,
+            ..Default::default()
+        };
+        let stored = store.store_new(&token, entry).await.unwrap();
+        let mut used = (*stored).clone();
+        used.num_uses = 2;
+        store.delete(&stored).await.unwrap();
+        assert!(matches!(
+            store.update(used).await,
+            Err(Error::PermissionDenied)
+        ));
+        assert!(store.lookup(&token).await.unwrap().is_none());
     }
 
     #[tokio::test]

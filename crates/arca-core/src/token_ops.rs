@@ -428,11 +428,7 @@ impl Core {
         let mut warnings = Vec::new();
         if max_expire != 0 && now + ttl.as_secs() as i64 > max_expire {
             let capped = Duration::from_secs((max_expire - now).max(0) as u64);
-            warnings.push(format!(
-                "TTL of {:?} exceeded the effective max_ttl of {:?}; TTL value is capped accordingly",
-                crate::token::human_duration(ttl),
-                crate::token::human_duration(capped)
-            ));
+            warnings.push(crate::token::ttl_capped_warning(ttl, capped));
             ttl = capped;
         }
         let mut updated = entry.clone();

@@ -486,7 +486,6 @@ pub async fn serve(
     }
 }
 
-/// A random v4 UUID, cheap enough for every request.
 /// Random bytes for request IDs, drawn from the system generator 4 KiB at a time: one draw per
 /// request (with its prediction-resistance reseed) cost 3% of the server's CPU on a KV read.
 /// Each ID still consumes 16 bytes no other ID sees.
@@ -500,6 +499,7 @@ thread_local! {
         const { std::cell::RefCell::new(RequestIdBytes { buf: [0; 4096], used: 4096 }) };
 }
 
+/// A random v4 UUID, cheap enough for every request.
 fn request_id() -> String {
     let bytes = REQUEST_ID_BYTES.with(|cell| {
         let mut guard = cell.borrow_mut();

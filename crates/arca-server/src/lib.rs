@@ -177,7 +177,11 @@ async fn wait_for_signals(core: &Arc<Core>) {
             _ = hup.recv() => {
                 tracing::info!("core: SIGHUP received, reopening audit files");
                 if let Ok(active) = core.active() {
-                    active.audit.reopen();
+                    // Opening files can block (a stalled mount): never on a runtime thread.
+                    let reopened = tokio::task::spawn_blocking(move || active.audit.reopen());
+                    if let Err(e) = reopened.await {
+                        tracing::error!(error = %e, "audit: reopen task failed");
+                    }
                 }
             }
         }
