@@ -1626,3 +1626,22 @@ fn tls_trust_and_skip_verify() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
+
+/// `list` on a KV v2 mount shows the server's hint and succeeds, as bao does; an empty
+/// folder is still "No value found" with exit 2.
+#[test]
+fn list_shows_server_warnings_like_bao() {
+    let s = Server::dev();
+    let out = arca(&s, &["list", "secret/"]);
+    let bao = s.bao(&["list", "secret/"]);
+    assert_eq!(out.status.code(), bao.status.code());
+    assert_eq!(out.status.code(), Some(0));
+    let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(shown.contains("kv list"), "{shown}");
+    let out = arca(&s, &["list", "cubbyhole/nothing/"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        s.bao(&["list", "cubbyhole/nothing/"]).status.code(),
+        Some(2)
+    );
+}

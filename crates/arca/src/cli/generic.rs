@@ -112,12 +112,19 @@ pub fn list(ctx: &Ctx, a: ListArgs) -> CliResult {
     let resp = ctx
         .read(&Request::list(&path), &format!("listing {path}"))?
         .ok_or_else(|| CliError::NotFound(path.clone()))?;
-    let has_keys = resp
-        .value()
-        .ok()
-        .and_then(|v| v.pointer("/data/keys").cloned())
-        .is_some_and(|k| k.is_array());
+    let v = resp.value().unwrap_or_default();
+    let has_keys = v.pointer("/data/keys").is_some_and(|k| k.is_array());
     if !has_keys {
+        // As Vault's list: an answer with warnings and no data is shown (the server's hint,
+        // e.g. "use kv list" on a KV v2 mount), in the table format.
+        let no_data = v.get("data").is_none_or(|d| d.is_null());
+        let warned = v
+            .get("warnings")
+            .and_then(|w| w.as_array())
+            .is_some_and(|w| !w.is_empty());
+        if ctx.format == Format::Table && no_data && warned {
+            return ctx.print_response(&resp);
+        }
         return Err(CliError::NotFound(path));
     }
     if a.detailed {
