@@ -1645,3 +1645,23 @@ fn list_shows_server_warnings_like_bao() {
         Some(2)
     );
 }
+
+/// Duration flags are checked before anything is sent: a typo is a local error (exit 1), as
+/// in bao, and creates nothing.
+#[test]
+fn duration_flags_are_checked_locally() {
+    let s = Server::dev();
+    for args in [
+        &["token", "create", "-ttl=bogus"][..],
+        &["token", "renew", "-increment=soon"][..],
+    ] {
+        assert_eq!(arca(&s, args).status.code(), Some(1), "{args:?}");
+        assert_eq!(s.bao(args).status.code(), Some(1), "bao {args:?}");
+    }
+    let (_, accessors) = s.req("LIST", "/v1/auth/token/accessors", None);
+    assert_eq!(
+        accessors["data"]["keys"].as_array().unwrap().len(),
+        1,
+        "only the root token"
+    );
+}

@@ -54,6 +54,14 @@ pub fn bool_value(s: &str) -> Result<bool, String> {
     arca_client::env::parse_bool(s).ok_or_else(|| format!("{s:?} is not a boolean (true or false)"))
 }
 
+/// A duration flag (`30m`, `1h`, `3600`), checked locally as bao does: a typo is a usage error
+/// (exit 1) before anything is sent. The text goes to the server as given.
+pub fn duration_value(s: &str) -> Result<String, String> {
+    arca_sdk::duration::parse_duration(s)
+        .map(|_| s.to_string())
+        .map_err(|e| format!("{s:?} is not a duration (e.g. 30m, 1h): {e}"))
+}
+
 fn go_bool_parser() -> impl TypedValueParser<Value = bool> {
     PossibleValuesParser::new([
         "1", "t", "T", "true", "TRUE", "True", "0", "f", "F", "false", "FALSE", "False",

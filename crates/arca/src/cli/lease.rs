@@ -23,7 +23,7 @@ pub enum LeaseCommand {
     /// Extend a lease
     Renew {
         /// Requested extension (e.g. 1h)
-        #[arg(long, short = 'i')]
+        #[arg(long, short = 'i', value_parser = super::args::duration_value)]
         increment: Option<String>,
         lease_id: String,
     },

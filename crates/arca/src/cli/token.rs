@@ -40,13 +40,13 @@ pub struct CreateArgs {
     #[arg(long)]
     pub display_name: Option<String>,
     /// Initial TTL (e.g. 1h)
-    #[arg(long)]
+    #[arg(long, value_parser = super::args::duration_value)]
     pub ttl: Option<String>,
     /// Hard limit on the token's lifetime
-    #[arg(long)]
+    #[arg(long, value_parser = super::args::duration_value)]
     pub explicit_max_ttl: Option<String>,
     /// Make a periodic token renewed by this period
-    #[arg(long)]
+    #[arg(long, value_parser = super::args::duration_value)]
     pub period: Option<String>,
     /// Whether the token may be renewed
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = super::args::bool_value)]
@@ -92,7 +92,7 @@ pub struct RenewArgs {
     #[arg(long)]
     pub accessor: bool,
     /// Requested extension (e.g. 1h)
-    #[arg(long, short = 'i')]
+    #[arg(long, short = 'i', value_parser = super::args::duration_value)]
     pub increment: Option<String>,
     /// Token (or accessor) to renew; the caller's own when absent
     pub token: Option<String>,
