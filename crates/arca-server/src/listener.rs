@@ -2,6 +2,7 @@
 //! by hyper with HTTP/1.1 and HTTP/2.
 
 use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
 
 use arca_core::Core;
 use hyper::service::service_fn;
@@ -87,6 +88,15 @@ pub async fn bind(
                     let state = state.clone();
                     async move { Ok::<_, std::convert::Infallible>(serve(state, remote, req).await) }
                 });
+                if tls.is_some() && starts_like_plain_http(&stream).await {
+                    // As Go's server answers it, rather than a dropped connection.
+                    let mut stream = stream;
+                    let _ = stream
+                        .write_all(b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+                        .await;
+                    let _ = stream.shutdown().await;
+                    return;
+                }
                 let builder = auto::Builder::new(TokioExecutor::new());
                 let result = match tls {
                     None => builder.serve_connection(TokioIo::new(stream), svc).await,
@@ -108,4 +118,11 @@ pub async fn bind(
             });
         }
     }))
+}
+
+/// Whether a client speaks plain HTTP to a TLS listener: a TLS connection opens with a
+/// handshake record (0x16), an HTTP request with a method name in capitals.
+async fn starts_like_plain_http(stream: &tokio::net::TcpStream) -> bool {
+    let mut first = [0u8; 1];
+    matches!(stream.peek(&mut first).await, Ok(1) if first[0].is_ascii_uppercase())
 }

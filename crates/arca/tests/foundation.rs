@@ -683,8 +683,23 @@ fn tls_listener_serves_bao_with_a_ca_cert() {
             .output()
             .unwrap();
         assert_eq!(bad.status.code(), Some(1), "untrusted certificate accepted");
+        // Plain HTTP to the TLS port gets Go's clear 400, not a dropped connection.
+        let plain = http_raw(
+            &format!("127.0.0.1:{port}"),
+            "GET",
+            "/v1/sys/health",
+            None,
+            None,
+            &[],
+        );
         let _ = child.kill();
         let _ = child.wait();
+        let (code, _, body) = plain.expect("an answer to plain HTTP");
+        assert_eq!(code, 400);
+        assert_eq!(
+            String::from_utf8_lossy(&body),
+            "Client sent an HTTP request to an HTTPS server.\n"
+        );
     }
 }
 
