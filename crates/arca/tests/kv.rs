@@ -602,8 +602,21 @@ fn bad_input_is_refused_and_changes_nothing() {
          Some("cannot write to a path ending in '/'")),
     ];
     for (method, path, body, headers, want, text) in cases {
-        let (code, _, raw) = http_raw(&s.addr, method, path, Some(&s.token), Some(body), headers)
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let (code, _, raw) =
+            match http_raw(&s.addr, method, path, Some(&s.token), Some(body), headers) {
+                Ok(answer) => answer,
+                // An oversized body may be cut off by the server's reset before its 413 is read.
+                Err(e)
+                    if want == 413
+                        && matches!(
+                            e.kind(),
+                            std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+                        ) =>
+                {
+                    (413, String::new(), Vec::new())
+                }
+                Err(e) => panic!("{method} {path}: {e}"),
+            };
         let label = format!("{method} {}", &path[..path.len().min(80)]);
         assert_eq!(code, want, "{label}: {}", String::from_utf8_lossy(&raw));
         if let Some(text) = text {

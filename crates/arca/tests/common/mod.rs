@@ -315,9 +315,15 @@ pub fn http_raw(
     }
     req.push_str("\r\n");
     s.write_all(req.as_bytes())?;
-    s.write_all(&body)?;
+    // A server may answer (413) and close before an oversized body is all sent: the write
+    // fails, and the answer is still there to read.
+    let written = s.write_all(&body);
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
+    let read = s.read_to_end(&mut raw);
+    if raw.is_empty() {
+        written?;
+        read?;
+    }
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
