@@ -1141,6 +1141,11 @@ fn arca_json_str(s: &Server, args: &[&str]) -> String {
 #[test]
 fn exit_codes_and_error_messages() {
     let s = Server::dev();
+    // No command, or an unknown one: 127, as bao.
+    for args in [&["no-such-command"][..], &[][..]] {
+        assert_eq!(arca(&s, args).status.code(), Some(127), "{args:?}");
+        assert_eq!(s.bao(args).status.code(), Some(127), "bao {args:?}");
+    }
     // Usage errors: exit 1.
     for args in [
         &["read"][..],

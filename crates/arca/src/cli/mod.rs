@@ -107,6 +107,10 @@ pub fn command() -> clap::Command {
 
 pub fn main() -> ExitCode {
     let argv = args::normalize(std::env::args().collect());
+    // No command, or one that does not exist: 127, as Vault's and bao's CLIs exit.
+    let no_such_command = argv
+        .get(1)
+        .is_none_or(|a| !a.starts_with('-') && command().find_subcommand(a).is_none());
     let cli = match command()
         .try_get_matches_from(argv)
         .and_then(|m| Cli::from_arg_matches(&m))
@@ -114,7 +118,12 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+            let code = match (e.use_stderr(), no_such_command) {
+                (false, _) => 0,
+                (true, true) => 127,
+                (true, false) => 1,
+            };
+            return ExitCode::from(code);
         }
     };
     match cli.command {
