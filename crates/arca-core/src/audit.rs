@@ -118,6 +118,15 @@ pub struct AuditBroker {
     allow_prefix: bool,
 }
 
+/// One entry as a device writes it: the prefix, the JSON, a newline.
+fn entry_line(prefix: &str, entry: &Value) -> Vec<u8> {
+    let mut line = prefix.as_bytes().to_vec();
+    // Serialising a `Value` cannot fail.
+    line.extend(serde_json::to_vec(entry).unwrap_or_default());
+    line.push(b'\n');
+    line
+}
+
 /// Vault's test entry, written through a device before it is enabled.
 fn test_probe() -> Value {
     json!({
@@ -188,15 +197,8 @@ impl AuditBroker {
         }
         let sink = open_device(&spec)?;
         if probe && !opt_bool(&spec.options, "skip_test", false)? {
-            let mut line = spec
-                .options
-                .get("prefix")
-                .cloned()
-                .unwrap_or_default()
-                .into_bytes();
-            line.extend(serde_json::to_vec(&test_probe()).map_err(Error::internal)?);
-            line.push(b'\n');
-            if let Err(e) = sink.write(line).await {
+            let prefix = spec.options.get("prefix").map_or("", String::as_str);
+            if let Err(e) = sink.write(entry_line(prefix, &test_probe())).await {
                 sink.close();
                 return Err(Error::invalid(format!(
                     "audit backend failed test message: {e}"
@@ -302,12 +304,8 @@ impl AuditBroker {
         }
         let (recorded, mut results) = tokio::sync::mpsc::channel::<bool>(devices.len());
         for d in devices.iter() {
-            let entry = build(d);
-            let mut line = d.prefix.clone().into_bytes();
-            line.extend(serde_json::to_vec(&entry).unwrap_or_default());
-            line.push(b'\n');
             let queued = QueuedEntry {
-                line,
+                line: entry_line(&d.prefix, &build(d)),
                 recorded: recorded.clone(),
             };
             if d.queue.try_send(queued).is_err() {
